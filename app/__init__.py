@@ -1,0 +1,57 @@
+"""StepFree: a crowdsourced, moderated wheelchair-accessibility map."""
+
+import logging
+
+from flask import Flask
+
+from app.config import Config, normalise_database_url
+from app.db import init_db
+from app.errors import register_error_handlers
+from app.extensions import csrf, limiter, login_manager
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    """Build the Flask application from a Config (default: the environment)."""
+    if config is None:
+        config = Config.from_env()
+    settings = config.as_flask_config() if isinstance(config, Config) else dict(config)
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.update(settings)
+    if not app.config.get("DATABASE_URL"):
+        raise RuntimeError("DATABASE_URL is not set: export DATABASE_URL=postgresql://user@host:port/dbname "
+                           "(or start StepFree with 'make run', which sets up a private database)")
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY to a long random string")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("app").setLevel(logging.INFO)
+
+    init_db(app, normalise_database_url(app.config["DATABASE_URL"]))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.blueprints import admin, auth, pages
+    for module in (auth, admin, pages):
+        app.register_blueprint(module.bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import demo, schema, users
+    for module in (users, demo, schema):
+        module.register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS, WHEELCHAIR_MEANINGS
+
+    @app.context_processor
+    def vocabulary():
+        return {"WHEELCHAIR_LABELS": WHEELCHAIR_LABELS, "WHEELCHAIR_MEANINGS": WHEELCHAIR_MEANINGS,
+                "TOILETS_LABELS": TOILETS_LABELS}

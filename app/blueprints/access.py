@@ -1,0 +1,25 @@
+"""Role checks for views: anonymous visitors are sent to sign in, signed-in users without the role get 403."""
+
+from functools import wraps
+
+from flask_login import current_user
+
+from app.errors import Forbidden
+from app.extensions import login_manager
+
+ROLE_RANK = {"volunteer": 0, "moderator": 1, "admin": 2}
+
+
+def role_required(role: str):
+    """Allow the view only to signed-in users holding `role` or a higher one."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if ROLE_RANK[current_user.role] < ROLE_RANK[role]:
+                raise Forbidden(f"This page is for {role}s only.")
+            return view(*args, **kwargs)
+        wrapped.required_role = role
+        return wrapped
+    return decorator

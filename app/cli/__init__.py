@@ -1,0 +1,1 @@
+"""`flask` command-line groups."""

@@ -1,0 +1,43 @@
+"""The database handle of one Flask app: an engine, a session factory and a session per request."""
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def bind_to(self, connection, **kwargs) -> None:
+        """Make every session of this app use one connection (tests join an outer transaction this way)."""
+        self.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False, **kwargs)
+
+
+def init_db(app: Flask, url: str) -> Database:
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    database = Database(engine)
+    app.extensions["stepfree_db"] = database
+
+    @app.teardown_appcontext
+    def close_session(exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+    return database
+
+
+def get_database() -> Database:
+    return current_app.extensions["stepfree_db"]
+
+
+def get_session() -> Session:
+    """Return this request's session, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = get_database().sessionmaker()
+    return g.db_session

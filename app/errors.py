@@ -1,0 +1,113 @@
+"""Domain errors carry their HTTP status; one set of handlers answers them as HTML pages or as JSON for /api.
+
+JSON errors have the shape DESIGN.md gives: {"error": {"code": ..., "message": ..., "field": ...}}.
+"""
+
+import logging
+
+from flask import Flask, g, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class ValidationError(AppError):
+    status = 400
+    code = "invalid"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None, headers=None):
+    if wants_json():
+        body = {"error": {"code": code, "message": message}}
+        if field:
+            body["error"]["field"] = field
+        response = jsonify(body)
+    else:
+        response = make_response(render_template("error.html", status=status, message=message, field=field))
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(AppError)
+    def handle_app_error(error: AppError):
+        _rollback()
+        return error_response(error.status, error.code, error.message, error.field)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(error: CSRFError):
+        _rollback()
+        return error_response(400, "csrf_failed",
+                              "The form expired or was sent from elsewhere. Go back, reload the page and try again.",
+                              "csrf_token")
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException):
+        _rollback()
+        status = error.code or 500
+        message = error.description or error.name
+        if status == 429:
+            message = ("Too many submissions in a short time. Nothing was saved from this request; "
+                       f"please wait and try again ({error.description}).")
+        headers = dict(error.get_response().headers) if status in (405, 429) else None
+        if headers:
+            headers = {k: v for k, v in headers.items() if k in ("Allow", "Retry-After")}
+        return error_response(status, _HTTP_CODES.get(status, "http_error"), message, headers=headers)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        _rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side; nothing was saved. "
+                              "Please try again in a moment.")
+
+
+def _rollback() -> None:
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()

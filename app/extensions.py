@@ -1,0 +1,21 @@
+"""Flask extensions, created unbound here and bound to an app in create_app."""
+
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message_category = "info"
+
+csrf = CSRFProtect()
+
+
+def _client_address() -> str:
+    return get_remote_address() or request.remote_addr or "unknown"
+
+
+limiter = Limiter(key_func=_client_address, default_limits=[], headers_enabled=True)

@@ -1,0 +1,61 @@
+from datetime import datetime
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, in_list
+from geo.categories import CATEGORY_KEYS
+from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES, TOILETS_VALUES, WHEELCHAIR_VALUES
+
+PLACE_SOURCES = ("osm", "volunteer", "demo")
+
+# The columns whose public value only an applied, approved change may write (DESIGN.md invariant 1).
+ACCESSIBILITY_FIELDS = ("wheelchair", "toilets_wheelchair", "description")
+# Every field a revision records, before and after.
+PLACE_FIELDS = ("name", "category", "wheelchair", "toilets_wheelchair", "description", "lon", "lat", "hidden", "gone")
+
+
+class Place(Base):
+    __tablename__ = "places"
+    __table_args__ = (
+        CheckConstraint(in_list("wheelchair", WHEELCHAIR_VALUES), name="wheelchair"),
+        CheckConstraint(in_list("toilets_wheelchair", TOILETS_VALUES), name="toilets_wheelchair"),
+        CheckConstraint(f"char_length(description) <= {DESCRIPTION_MAX}", name="description_length"),
+        CheckConstraint(in_list("category", CATEGORY_KEYS), name="category"),
+        CheckConstraint(in_list("source", PLACE_SOURCES), name="source"),
+        CheckConstraint(f"osm_type IS NULL OR {in_list('osm_type', OSM_TYPES)}", name="osm_type"),
+        CheckConstraint("(osm_type IS NULL) = (osm_id IS NULL)", name="osm_identity_complete"),
+        CheckConstraint("char_length(btrim(name)) > 0", name="name_not_blank"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        UniqueConstraint("osm_type", "osm_id", name="uq_places_osm_identity"),
+        Index("ix_places_geom", "geom", postgresql_using="gist"),
+        Index("ix_places_updated_at", "updated_at"),
+        # Name search is a case-insensitive substring match (ILIKE '%...%'): a trigram index serves it.
+        Index("ix_places_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(32))
+    wheelchair: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
+    toilets_wheelchair: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
+    # Text with a CHECK on characters, so the limit is the same 255 characters the API and OSM use.
+    description: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16), default="volunteer", server_default="volunteer")
+    osm_type: Mapped[str | None] = mapped_column(String(8))
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The OSM values the last import saw, for a three-way merge on the next import.
+    osm_seen: Mapped[dict | None] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    gone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def is_published(self) -> bool:
+        return self.hidden_at is None and self.gone_at is None

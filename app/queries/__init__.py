@@ -1,0 +1,1 @@
+"""Read-side queries: select()s for views and exports. No writes here."""

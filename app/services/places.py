@@ -1,0 +1,102 @@
+"""The one way a place's public values change: apply a set of field changes as a new revision.
+
+Moderator approval, trusted volunteers' auto-approval, reverts, undo and the OSM importer all call
+`create_place` or `apply_change`, so every change bumps the version and writes its revision (DESIGN.md
+invariant 1). The caller records the audit event that names the decision, in the same transaction.
+"""
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models import Place, Revision, User
+from app.models.base import utcnow
+from app.models.places import PLACE_FIELDS
+
+# Changing any of these means someone looked at the place's accessibility: it counts as verified.
+VERIFYING_FIELDS = ("wheelchair", "toilets_wheelchair", "description")
+
+
+def place_point(place: Place) -> tuple[float, float]:
+    point = to_shape(place.geom)
+    return round(point.x, 7), round(point.y, 7)
+
+
+def snapshot(place: Place) -> dict:
+    """The values a revision records, as JSON-ready primitives."""
+    lon, lat = place_point(place)
+    return {
+        "name": place.name, "category": place.category, "wheelchair": place.wheelchair,
+        "toilets_wheelchair": place.toilets_wheelchair, "description": place.description,
+        "lon": lon, "lat": lat, "hidden": place.hidden_at is not None, "gone": place.gone_at is not None,
+    }
+
+
+def get_place(session: Session, place_id: int, *, for_update: bool = False) -> Place:
+    place = session.get(Place, place_id, with_for_update=for_update)
+    if place is None:
+        raise NotFound(f"There is no place {place_id}.", "place_id")
+    return place
+
+
+def create_place(session: Session, values: dict, *, source: str, revision_source: str, actor: User | None = None,
+                 submission_id: int | None = None, osm_type: str | None = None, osm_id: int | None = None,
+                 osm_seen: dict | None = None) -> Place:
+    """Insert a place at version 1 with its first revision."""
+    now = utcnow()
+    place = Place(
+        geom=from_shape(Point(values["lon"], values["lat"]), srid=4326), name=values["name"].strip(),
+        category=values["category"], wheelchair=values.get("wheelchair") or "unknown",
+        toilets_wheelchair=values.get("toilets_wheelchair") or "unknown",
+        description=values.get("description") or None, source=source, osm_type=osm_type, osm_id=osm_id,
+        osm_seen=osm_seen, version=1, created_at=now, updated_at=now,
+        last_verified_at=now if source == "volunteer" else None,
+    )
+    session.add(place)
+    session.flush()
+    session.add(Revision(place_id=place.id, version=1, submission_id=submission_id,
+                         actor_id=actor.id if actor else None, source=revision_source,
+                         before={}, after=snapshot(place)))
+    session.flush()
+    return place
+
+
+def apply_change(session: Session, place: Place, changes: dict, *, revision_source: str, actor: User | None = None,
+                 submission_id: int | None = None, verified: bool | None = None) -> Revision | None:
+    """Write `changes` (keys of PLACE_FIELDS) to the place as its next version; None if nothing changed.
+
+    The caller must hold the place's row lock (get_place(..., for_update=True)) so versions never race.
+    """
+    unknown = set(changes) - set(PLACE_FIELDS)
+    if unknown:
+        raise ValueError(f"not place fields: {sorted(unknown)}")
+    before = snapshot(place)
+    after = {**before, **{k: v for k, v in changes.items()}}
+    if after == before:
+        if verified or (verified is None and set(changes) & set(VERIFYING_FIELDS)):
+            place.last_verified_at = utcnow()
+        return None
+    now = utcnow()
+    for field in ("name", "category", "wheelchair", "toilets_wheelchair", "description"):
+        if field in changes:
+            setattr(place, field, changes[field])
+    if after["lon"] != before["lon"] or after["lat"] != before["lat"]:
+        place.geom = from_shape(Point(after["lon"], after["lat"]), srid=4326)
+    if after["hidden"] != before["hidden"]:
+        place.hidden_at = now if after["hidden"] else None
+    if after["gone"] != before["gone"]:
+        place.gone_at = now if after["gone"] else None
+    place.version += 1
+    place.updated_at = now
+    if verified or (verified is None and set(changes) & set(VERIFYING_FIELDS)):
+        place.last_verified_at = now
+    changed = {k for k in after if after[k] != before[k]}
+    revision = Revision(
+        place_id=place.id, version=place.version, submission_id=submission_id,
+        actor_id=actor.id if actor else None, source=revision_source,
+        before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+    )
+    session.add(revision)
+    session.flush()
+    return revision

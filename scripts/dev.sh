@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Set up StepFree on a Debian/Ubuntu machine and run it or its tests.
+#   scripts/dev.sh run    serve StepFree on http://127.0.0.1:5000 (private PostGIS cluster unless DATABASE_URL)
+#   scripts/dev.sh test   run the whole test suite on a throwaway database
+#   scripts/dev.sh setup  only install and prepare; prints the environment to use
+# Every step checks before it acts, so a second run is fast and loses nothing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+VENV="$ROOT/.venv"
+PGDATA_DIR="$ROOT/.pgdata"
+PG_MAJOR=${PG_MAJOR:-15}
+APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3 gdal-bin chromium nodejs npm make)
+
+log() { printf '\033[1m[stepfree]\033[0m %s\n' "$*" >&2; }
+die() { printf '[stepfree] error: %s\n' "$*" >&2; exit 1; }
+
+ensure_system_packages() {
+    local missing=()
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    # Node may come from another source than Debian's packages; accept any working node and npm.
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+    fi
+    command -v make >/dev/null && missing=("${missing[@]/make}")
+    local wanted=()
+    for pkg in "${missing[@]}"; do [ -n "$pkg" ] && wanted+=("$pkg"); done
+    [ ${#wanted[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        die "missing system packages. Run as root: apt-get update && apt-get install -y ${wanted[*]}"
+    fi
+    log "installing system packages: ${wanted[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
+}
+
+ensure_venv() {
+    local stamp="$VENV/.stepfree-installed"
+    local want
+    want=$(sha256sum pyproject.toml | cut -c1-16)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+    log "installing Python packages into .venv"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[test]"
+    echo "$want" > "$stamp"
+}
+
+ensure_frontend() {
+    local stamp="node_modules/.stepfree-installed"
+    local want
+    want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        log "installing front-end packages from npm"
+        if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi
+        echo "$want" > "$stamp"
+    fi
+    # The app serves third-party files from static/vendor (ignored by git), copied from node_modules.
+    mkdir -p static/vendor/leaflet
+    cp -r node_modules/leaflet/dist/. static/vendor/leaflet/
+}
+
+pg_bin() { echo "/usr/lib/postgresql/$PG_MAJOR/bin/$1"; }
+
+# Run a PostgreSQL server binary as the postgres user when we are root: the server refuses to run as root.
+as_pg_owner() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+private_cluster_port() {
+    # A port derived from the checkout's path, so two clones on one machine never collide.
+    echo $(( 54000 + $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 900 ))
+}
+
+ensure_private_cluster() {
+    local port; port=$(private_cluster_port)
+    if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+        log "creating a private PostgreSQL cluster in .pgdata (port $port)"
+        mkdir -p "$PGDATA_DIR"
+        if [ "$(id -u)" -eq 0 ]; then
+            chown postgres: "$PGDATA_DIR"
+            runuser -u postgres -- test -w "$PGDATA_DIR" \
+                || die "the postgres user cannot write $PGDATA_DIR: give it access to the checkout's folders, or set DATABASE_URL"
+        fi
+        as_pg_owner "$(pg_bin initdb)" -D "$PGDATA_DIR" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+        cat >> "$PGDATA_DIR/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = ''
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 256MB
+max_connections = 200
+CONF
+    fi
+    if ! as_pg_owner "$(pg_bin pg_ctl)" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+        log "starting the private PostgreSQL cluster"
+        as_pg_owner "$(pg_bin pg_ctl)" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 start >/dev/null \
+            || die "PostgreSQL did not start; see .pgdata/server.log"
+    fi
+    PG_SERVER_URL="postgresql+psycopg://postgres@127.0.0.1:$port"
+}
+
+ensure_database() {
+    # Create the database named in DATABASE_URL if it is missing, with PostGIS.
+    "$VENV/bin/python" -m app.dbadmin ensure "$DATABASE_URL"
+}
+
+main() {
+    local cmd=${1:-run}
+    ensure_system_packages
+    ensure_venv
+    ensure_frontend
+    if [ -z "${DATABASE_URL:-}" ]; then
+        ensure_private_cluster
+        export DATABASE_URL="$PG_SERVER_URL/stepfree"
+    fi
+    export FLASK_APP=app:create_app
+    export SECRET_KEY=${SECRET_KEY:-$("$VENV/bin/python" -m app.dbadmin secret "$ROOT/.stepfree-secret")}
+    case "$cmd" in
+        run)
+            ensure_database
+            "$VENV/bin/flask" db-upgrade
+            "$VENV/bin/flask" demo load
+            "$VENV/bin/flask" users ensure-admin --credentials-file "$ROOT/.stepfree-admin"
+            log "serving StepFree on http://127.0.0.1:5000 (Ctrl-C to stop)"
+            exec "$VENV/bin/gunicorn" --bind 127.0.0.1:5000 --workers 2 --access-logfile - "app:create_app()"
+            ;;
+        test)
+            shift || true
+            # The tests make their own throwaway database on this server and drop it afterwards.
+            export STEPFREE_TEST_SERVER_URL=${DATABASE_URL%/*}
+            exec "$VENV/bin/pytest" "$@"
+            ;;
+        setup)
+            ensure_database
+            "$VENV/bin/flask" db-upgrade
+            echo "export DATABASE_URL=$DATABASE_URL"
+            ;;
+        *) die "unknown command '$cmd' (use run, test or setup)" ;;
+    esac
+}
+
+main "$@"

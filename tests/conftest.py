@@ -1,0 +1,134 @@
+"""Test fixtures: one throwaway PostGIS database per test run, built by the Alembic migrations.
+
+Each test runs inside an outer transaction that is rolled back afterwards; the code under test may
+commit freely because its session joins that transaction with savepoints (SQLAlchemy 2 docs, "Joining a
+Session into an External Transaction").
+"""
+
+import os
+import re
+import uuid
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.schema import alembic_config
+from app.config import Config, normalise_database_url
+from app.dbadmin import drop_database, ensure_database
+from app.extensions import limiter
+from tests.factories import make_user
+
+TEST_PASSWORD = "correct horse battery"
+
+
+def _server_url() -> str:
+    url = os.environ.get("STEPFREE_TEST_SERVER_URL") or os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.exit("Run the tests with 'make test' (it sets up a PostGIS server), or set "
+                    "STEPFREE_TEST_SERVER_URL=postgresql://user@host:port", returncode=2)
+    return normalise_database_url(url)
+
+
+def throwaway_database_url(prefix: str = "stepfree_test") -> str:
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    return make_url(_server_url()).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    url = throwaway_database_url()
+    ensure_database(url)
+    command.upgrade(alembic_config(url), "head")
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture
+def session(connection):
+    with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+        yield s
+
+
+def test_config(database_url: str, **overrides) -> Config:
+    config = Config(DATABASE_URL=database_url, SECRET_KEY="test-secret-key", TILE_URL="/tiles/{z}/{x}/{y}.png")
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+@pytest.fixture
+def app(database_url, connection):
+    app = create_app(test_config(database_url))
+    app.config["TESTING"] = True
+    app.extensions["stepfree_db"].bind_to(connection, join_transaction_mode="create_savepoint")
+    with app.app_context():
+        limiter.reset()
+    yield app
+    app.extensions["stepfree_db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or \
+        re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "page carries no CSRF token"
+    return match.group(1)
+
+
+class AuthActions:
+    """Sign in and out through the real forms, CSRF token included."""
+
+    def __init__(self, client, session):
+        self._client = client
+        self._session = session
+
+    def token(self, path: str = "/account/login") -> str:
+        return csrf_token_from(self._client.get(path).get_data(as_text=True))
+
+    def login(self, email: str, password: str = TEST_PASSWORD):
+        return self._client.post("/account/login", data={
+            "email": email, "password": password, "csrf_token": self.token()})
+
+    def login_as(self, role: str = "volunteer", **kwargs):
+        user = make_user(self._session, role=role, password=TEST_PASSWORD, **kwargs)
+        self._session.commit()
+        response = self.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    def logout(self):
+        return self._client.post("/account/logout", data={"csrf_token": self.token("/")})
+
+
+@pytest.fixture
+def auth(client, session):
+    return AuthActions(client, session)
