@@ -38,14 +38,24 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints import admin, auth, pages
-    for module in (auth, admin, pages):
-        app.register_blueprint(module.bp)
+    blueprints = [
+        auth.bp,
+        admin.bp,
+        pages.bp,
+    ]
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from app.cli import demo, schema, users
-    for module in (users, demo, schema):
-        module.register(app)
+    commands = [
+        users.register,
+        demo.register,
+        schema.register,
+    ]
+    for register in commands:
+        register(app)
 
 
 def _register_template_helpers(app: Flask) -> None:

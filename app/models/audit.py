@@ -6,10 +6,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, in_list
 
-REVISION_SOURCES = ("moderation", "auto_approval", "import", "revert", "undo", "demo")
+REVISION_SOURCES = ("moderation", "auto_approval", "correction", "import", "revert", "undo", "demo")
 MODERATION_ACTIONS = (
     "claim", "release", "approve", "reject", "skip", "undo", "revert", "hide", "unhide", "dismiss",
-    "ban", "unban", "role_change", "auto_approve", "import_conflict",
+    "correct", "ban", "unban", "role_change", "auto_approve", "import", "import_conflict",
 )
 
 

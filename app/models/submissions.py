@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import Base, in_list
 
 SUBMISSION_KINDS = ("status", "new_place", "correction", "report")
+# volunteer: sent by a person (signed in or an anonymous device); import: a conflict the OSM importer raised.
+SUBMISSION_ORIGINS = ("volunteer", "import")
 SUBMISSION_STATES = ("pending", "approved", "rejected", "superseded", "withdrawn")
 TERMINAL_STATES = ("approved", "rejected", "superseded", "withdrawn")
 REJECT_REASONS = ("wrong", "duplicate", "spam", "unverifiable", "other", "banned")
@@ -20,7 +22,8 @@ class Submission(Base):
         CheckConstraint(in_list("state", SUBMISSION_STATES), name="state"),
         CheckConstraint(f"reason_code IS NULL OR {in_list('reason_code', REJECT_REASONS)}", name="reason_code"),
         CheckConstraint("state <> 'rejected' OR reason_code IS NOT NULL", name="rejection_has_reason"),
-        CheckConstraint("author_id IS NOT NULL OR device_hash IS NOT NULL", name="has_author"),
+        CheckConstraint(in_list("origin", SUBMISSION_ORIGINS), name="origin"),
+        CheckConstraint("origin = 'import' OR author_id IS NOT NULL OR device_hash IS NOT NULL", name="has_author"),
         CheckConstraint("kind = 'new_place' OR place_id IS NOT NULL", name="place_required"),
         CheckConstraint("(claimed_by_id IS NULL) = (claim_expires_at IS NULL)", name="claim_complete"),
         CheckConstraint("char_length(reason_note) <= 500", name="reason_note_length"),
@@ -35,6 +38,7 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    origin: Mapped[str] = mapped_column(String(16), default="volunteer", server_default="volunteer")
     place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"))
     # The proposed values, keyed like Place fields (and for reports: problem and note).
     proposed: Mapped[dict] = mapped_column(JSONB)

@@ -1,0 +1,150 @@
+"""Deciding submissions: approve (apply the change) or reject, exactly once each.
+
+approve() is the single path by which a submission changes a place, for moderators and for trusted
+volunteers' auto-approval alike: it locks the submission and the place, applies the change through
+places.apply_change (new version + revision), marks the submission approved and writes the audit event,
+all in the caller's transaction (DESIGN.md invariant 1).
+"""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import AppError, Conflict, NotFound, ValidationError
+from app.models import Place, Submission, User
+from app.models.base import utcnow
+from app.models.submissions import REJECT_REASONS
+from app.services.audit import record_event
+from app.services.places import apply_change, create_place, get_place, place_point
+
+__all__ = ["approve", "reject", "lock_submission", "is_stale", "StaleBaseVersion", "ClaimedByOther"]
+
+STATUS_FIELDS = ("wheelchair", "toilets_wheelchair", "description")
+CORRECTION_FIELDS = ("name", "category", "lon", "lat", "gone")
+
+
+class StaleBaseVersion(Conflict):
+    """The place changed after the submission was made: show current vs proposed, never apply silently."""
+
+    code = "stale_base_version"
+
+    def __init__(self, submission: Submission, place: Place):
+        super().__init__(
+            f"Place {place.id} is at version {place.version} but submission {submission.id} was made on "
+            f"version {submission.base_version}. Compare the current values with the proposed ones and "
+            "approve again to apply it over the newer data, or reject it.", "base_version")
+        self.current_version = place.version
+
+
+class ClaimedByOther(AppError):
+    status = 409
+    code = "claimed_by_other"
+
+
+def lock_submission(session: Session, submission_id: int) -> Submission:
+    submission = session.scalar(
+        select(Submission).where(Submission.id == submission_id).with_for_update().execution_options(
+            populate_existing=True))
+    if submission is None:
+        raise NotFound(f"There is no submission {submission_id}.", "submission_id")
+    return submission
+
+
+def _ensure_not_claimed_by_other(submission: Submission, moderator: User) -> None:
+    if (submission.claimed_by_id is not None and submission.claimed_by_id != moderator.id
+            and submission.claim_expires_at is not None and submission.claim_expires_at > utcnow()):
+        raise ClaimedByOther(f"Submission {submission.id} is being reviewed by another moderator; "
+                             "take the next one from the queue.", "submission_id")
+
+
+def _finish(submission: Submission, state: str, moderator: User | None) -> None:
+    submission.state = state
+    submission.decided_by_id = moderator.id if moderator else None
+    submission.decided_at = utcnow()
+    submission.claimed_by_id = None
+    submission.claim_expires_at = None
+
+
+def _apply(session: Session, submission: Submission, actor: User | None, revision_source: str) -> None:
+    proposed = submission.proposed
+    if submission.kind == "new_place":
+        place = create_place(session, proposed, source="volunteer", revision_source=revision_source, actor=actor,
+                             submission_id=submission.id)
+        submission.place_id = place.id
+        return
+    place = get_place(session, submission.place_id, for_update=True)
+    if submission.kind == "status":
+        changes = {k: proposed[k] for k in STATUS_FIELDS if k in proposed}
+    elif submission.kind == "correction":
+        changes = {k: proposed[k] for k in CORRECTION_FIELDS if k in proposed}
+    else:  # a report changes nothing by itself; the moderator acts on the place separately
+        return
+    apply_change(session, place, changes, revision_source=revision_source, actor=actor,
+                 submission_id=submission.id, verified=True)
+
+
+def is_stale(session: Session, submission: Submission) -> bool:
+    """Whether the place changed after the submission was made (base version ≠ current version)."""
+    if submission.place_id is None or submission.base_version is None:
+        return False
+    current = session.scalar(select(Place.version).where(Place.id == submission.place_id))
+    return current != submission.base_version
+
+
+def approve(session: Session, submission_id: int, moderator: User, *, auto: bool = False,
+            over_conflict: bool = False) -> Submission:
+    """Apply a pending submission once; approving an approved one again is a no-op.
+
+    A submission based on an older place version raises StaleBaseVersion unless the moderator, having
+    seen current and proposed values, passes over_conflict=True.
+    """
+    submission = lock_submission(session, submission_id)
+    if submission.state == "approved":
+        return submission
+    if submission.is_terminal:
+        raise Conflict(f"Submission {submission.id} was already decided ({submission.state}).", "submission_id",
+                       code="already_decided")
+    if not auto:
+        _ensure_not_claimed_by_other(submission, moderator)
+    if submission.place_id is not None:
+        place = get_place(session, submission.place_id, for_update=True)
+        if submission.base_version is not None and place.version != submission.base_version and not over_conflict:
+            raise StaleBaseVersion(submission, place)
+    _apply(session, submission, moderator, "auto_approval" if auto else "moderation")
+    _finish(submission, "approved", moderator)
+    submission.auto_approved = auto
+    record_event(session, moderator, "auto_approve" if auto else "approve", submission_id=submission.id,
+                 place_id=submission.place_id, details={"kind": submission.kind})
+    session.flush()
+    return submission
+
+
+def reject(session: Session, submission_id: int, moderator: User | None, reason_code: str,
+           note: str | None = None) -> Submission:
+    """Reject a pending submission with a reason; the place is never touched. Repeating it is a no-op."""
+    if reason_code not in REJECT_REASONS:
+        raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}.", "reason")
+    note = (note or "").strip() or None
+    if note is not None and len(note) > 500:
+        raise ValidationError("The note may have at most 500 characters.", "note")
+    submission = lock_submission(session, submission_id)
+    if submission.state == "rejected":
+        return submission
+    if submission.is_terminal:
+        raise Conflict(f"Submission {submission.id} was already decided ({submission.state}).", "submission_id",
+                       code="already_decided")
+    if moderator is not None:
+        _ensure_not_claimed_by_other(submission, moderator)
+    _finish(submission, "rejected", moderator)
+    submission.reason_code = reason_code
+    submission.reason_note = note
+    record_event(session, moderator, "reject", submission_id=submission.id, place_id=submission.place_id,
+                 reason=reason_code, details={"note": note} if note else None)
+    session.flush()
+    return submission
+
+
+def lease_length() -> timedelta:
+    return timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])

@@ -1,0 +1,142 @@
+"""Volunteers' submissions: validate, store, and auto-approve those of trusted volunteers.
+
+Anonymous visitors are identified only by a random device token kept in a cookie; the database stores
+its SHA-256 hash, never the token itself and never an IP address.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from flask import current_app
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from app import validation
+from app.errors import Conflict, Forbidden, NotFound
+from app.models import DeviceBan, Place, Submission, User
+from app.services import moderation
+from app.services.places import place_point
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Who sends a submission: a signed-in user, or an anonymous device (by its token's hash)."""
+
+    user: User | None = None
+    device_hash: str | None = None
+
+    @classmethod
+    def for_device_token(cls, user: User | None, token: str | None) -> "Submitter":
+        return cls(user=user, device_hash=hash_device_token(token) if token else None)
+
+
+def hash_device_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def author_record(session: Session, user_id: int) -> tuple[int, int]:
+    """How many of the user's submissions were approved and rejected."""
+    approved, rejected = session.execute(
+        select(func.count(case((Submission.state == "approved", 1))),
+               func.count(case((Submission.state == "rejected", 1))))
+        .where(Submission.author_id == user_id)).one()
+    return approved, rejected
+
+
+def is_trusted(session: Session, user: User | None) -> bool:
+    """Trusted volunteers' submissions apply at once: moderators, and volunteers with a good record."""
+    if user is None or user.is_banned:
+        return False
+    if user.is_moderator:
+        return True
+    approved, rejected = author_record(session, user.id)
+    config = current_app.config
+    decided = approved + rejected
+    return approved >= config["TRUST_MIN_APPROVED"] and rejected <= config["TRUST_MAX_REJECTED_SHARE"] * decided
+
+
+def ensure_may_submit(session: Session, submitter: Submitter) -> None:
+    if submitter.user is not None and submitter.user.is_banned:
+        raise Forbidden("Your account is banned and cannot send submissions.", code="banned")
+    if submitter.user is None and submitter.device_hash is None:
+        raise Forbidden("Allow cookies to send submissions without an account, or sign in.", code="no_device")
+    if submitter.device_hash and session.get(DeviceBan, submitter.device_hash) is not None:
+        raise Forbidden("Submissions from this device are blocked.", code="banned")
+
+
+def _published_place(session: Session, place_id: int) -> Place:
+    place = session.get(Place, place_id)
+    if place is None or not place.is_published:
+        raise NotFound(f"There is no place {place_id}.", "place_id")
+    return place
+
+
+def _store(session: Session, submitter: Submitter, kind: str, proposed: dict, *, place: Place | None,
+           base_version: int | None, lon: float, lat: float) -> Submission:
+    submission = Submission(
+        kind=kind, state="pending", origin="volunteer", place_id=place.id if place else None, proposed=proposed,
+        base_version=base_version, geom=from_shape(Point(lon, lat), srid=4326),
+        author_id=submitter.user.id if submitter.user else None,
+        device_hash=None if submitter.user else submitter.device_hash,
+    )
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def _auto_approve_if_trusted(session: Session, submitter: Submitter, submission: Submission) -> Submission:
+    if is_trusted(session, submitter.user):
+        moderation.approve(session, submission.id, submitter.user, auto=True)
+    return submission
+
+
+def submit_status(session: Session, submitter: Submitter, place_id: int, values: dict,
+                  base_version=None) -> Submission:
+    """Propose wheelchair / toilet / description for a place; a stale base version answers 409."""
+    ensure_may_submit(session, submitter)
+    proposed = validation.status_values(values)
+    base = validation.base_version(base_version)
+    place = _published_place(session, place_id)
+    if base is not None and base != place.version:
+        raise Conflict("This place changed since you opened it. Reload it, check the new values and send again.",
+                       "base_version", code="stale_version")
+    point = place_point(place)
+    submission = _store(session, submitter, "status", proposed, place=place, base_version=place.version,
+                        lon=point[0], lat=point[1])
+    return _auto_approve_if_trusted(session, submitter, submission)
+
+
+def submit_new_place(session: Session, submitter: Submitter, values: dict) -> Submission:
+    """Propose a place that is not on the map yet."""
+    ensure_may_submit(session, submitter)
+    proposed = validation.new_place_values(values)
+    submission = _store(session, submitter, "new_place", proposed, place=None, base_version=None,
+                        lon=proposed["lon"], lat=proposed["lat"])
+    return _auto_approve_if_trusted(session, submitter, submission)
+
+
+def submit_correction(session: Session, submitter: Submitter, place_id: int, values: dict,
+                      base_version=None) -> Submission:
+    """Propose a new name, category or location for a place, or that it is closed."""
+    ensure_may_submit(session, submitter)
+    proposed = validation.correction_values(values)
+    base = validation.base_version(base_version)
+    place = _published_place(session, place_id)
+    if base is not None and base != place.version:
+        raise Conflict("This place changed since you opened it. Reload it, check the new values and send again.",
+                       "base_version", code="stale_version")
+    lon, lat = place_point(place)
+    submission = _store(session, submitter, "correction", proposed, place=place, base_version=place.version,
+                        lon=proposed.get("lon", lon), lat=proposed.get("lat", lat))
+    return _auto_approve_if_trusted(session, submitter, submission)
+
+
+def submit_report(session: Session, submitter: Submitter, place_id: int, values: dict) -> Submission:
+    """Flag a published place as wrong or abusive; always reviewed by a moderator."""
+    ensure_may_submit(session, submitter)
+    proposed = validation.report_values(values)
+    place = _published_place(session, place_id)
+    lon, lat = place_point(place)
+    return _store(session, submitter, "report", proposed, place=place, base_version=place.version, lon=lon, lat=lat)
