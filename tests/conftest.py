@@ -7,13 +7,15 @@ Session into an External Transaction").
 
 import os
 import re
+import threading
 import uuid
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.schema import alembic_config
@@ -23,6 +25,7 @@ from app.extensions import limiter
 from tests.factories import make_user
 
 TEST_PASSWORD = "correct horse battery"
+TABLES = ("moderation_events", "revisions", "submissions", "device_bans", "places", "users")
 
 
 def _server_url() -> str:
@@ -132,3 +135,35 @@ class AuthActions:
 @pytest.fixture
 def auth(client, session):
     return AuthActions(client, session)
+
+
+# A real server in a thread, for browsers and for GDAL. It commits for real (an outside client cannot join
+# a test's transaction), so `live_db` empties the tables before and after each test that uses it.
+@pytest.fixture(scope="session")
+def live_app(database_url):
+    app = create_app(test_config(database_url))
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    live_app.extensions["stepfree_db"].engine.dispose()
+
+
+@pytest.fixture
+def live_db(live_app, live_server):
+    """A session on the live server's database, committing for real, on empty tables."""
+    engine = live_app.extensions["stepfree_db"].engine
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    with live_app.app_context():
+        limiter.reset()
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))

@@ -1,22 +1,11 @@
-"""Browser tests: a real StepFree server in a thread, driven by Debian's headless Chromium via Playwright.
-
-The server commits for real (a browser cannot join the test's transaction), so every browser test starts
-from empty tables: `live_db` truncates them before the test.
-"""
+"""Browser tests: the live server of tests/conftest.py, driven by Debian's headless Chromium via Playwright."""
 
 import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
-from app import create_app
-from app.extensions import limiter
-from tests.conftest import test_config
 
 CHROMIUM = os.environ.get("STEPFREE_CHROMIUM", "/usr/bin/chromium")
 AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -25,37 +14,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True,
          "has_touch": True}
 LAPTOP = {"viewport": {"width": 1280, "height": 800}}
-TABLES = ("moderation_events", "revisions", "submissions", "device_bans", "places", "users")
-
-
-@pytest.fixture(scope="session")
-def live_app(database_url):
-    app = create_app(test_config(database_url))
-    return app
-
-
-@pytest.fixture(scope="session")
-def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    live_app.extensions["stepfree_db"].engine.dispose()
-
-
-@pytest.fixture
-def live_db(live_app, live_server):
-    """A session on the live server's database, committing for real, on empty tables."""
-    engine = live_app.extensions["stepfree_db"].engine
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    with live_app.app_context():
-        limiter.reset()
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(scope="session")
