@@ -48,11 +48,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from app.cli import demo, schema, users
+    from app.cli import demo, osm, schema, users
     commands = [
         users.register,
         demo.register,
         schema.register,
+        osm.register,
     ]
     for register in commands:
         register(app)

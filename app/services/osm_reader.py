@@ -1,0 +1,210 @@
+"""Reading an OSM file (.osm.pbf or .osm XML) into the place records StepFree imports, with pyosmium.
+
+Nodes become places where they stand; closed ways and multipolygon relations become a point inside their
+area (geo.osm_geometry). Only objects carrying a category key reach Python at all (pyosmium's KeyFilter runs
+in C++), which keeps reading close to pyosmium's own speed. Every candidate that is not imported comes back
+as a record with a skip reason, so the import can count it.
+"""
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import osmium
+import osmium.filter
+import osmium.geom
+
+from app.errors import AppError
+from geo.osm_geometry import GeometryError, rounded, way_point, wkb_point
+from geo.osm_tags import CATEGORY_KEYS_ORDER, OsmPlaceValues, place_values, unmapped_tag
+
+log = logging.getLogger(__name__)
+
+OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2")
+OSM_TYPE_NAMES = {"n": "node", "w": "way", "r": "relation"}
+
+# Skip reasons. The geometry ones mean "still a place in OSM, we just could not place it": such an object is
+# never marked gone. The others mean OSM no longer describes a place StepFree shows.
+NO_NAME = "no name"
+UNMAPPED = "no StepFree category for its tags"
+OPEN_WAY = "way is not closed"
+MISSING_NODES = "way has nodes missing from the file"
+INVALID_AREA = "area geometry is invalid"
+NOT_AN_AREA = "relation is not a multipolygon"
+DUPLICATE = "object appears twice in the file"
+GEOMETRY_REASONS = frozenset({OPEN_WAY, MISSING_NODES, INVALID_AREA, NOT_AN_AREA})
+
+
+class OsmFileError(AppError):
+    """The OSM file cannot be read; nothing was imported."""
+
+    status = 400
+    code = "osm_file_unreadable"
+
+
+@dataclass
+class OsmRecord:
+    osm_type: str
+    osm_id: int
+    values: OsmPlaceValues
+    lon: float | None = None
+    lat: float | None = None
+    skip: str | None = None
+    # For skipped records: the tag that was not mapped, or the geometry problem.
+    detail: str | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.osm_type, self.osm_id
+
+    @property
+    def still_a_place(self) -> bool:
+        """Whether OSM still describes a place here, even if this import could not use it."""
+        return self.skip is None or self.skip in GEOMETRY_REASONS
+
+    def seen(self) -> dict:
+        """The values StepFree remembers as what OSM said (places.osm_seen)."""
+        v = self.values
+        return {"name": v.name, "category": v.category, "wheelchair": v.wheelchair,
+                "toilets_wheelchair": v.toilets_wheelchair, "description": v.description,
+                "lon": self.lon, "lat": self.lat, "gone": False}
+
+
+def check_readable(path: str | os.PathLike) -> Path:
+    """Refuse a path that is missing, unreadable or not named like an OSM file, before any work starts."""
+    file = Path(path)
+    if not file.exists():
+        raise OsmFileError(f"{file}: no such file. Check the path (download an extract, e.g. from "
+                           "download.geofabrik.de, if you have none).", "file")
+    if not file.is_file():
+        raise OsmFileError(f"{file}: is not a file. Give the path of an .osm.pbf or .osm file.", "file")
+    if not os.access(file, os.R_OK):
+        raise OsmFileError(f"{file}: permission denied. Make the file readable for this user.", "file")
+    if not file.name.lower().endswith(OSM_SUFFIXES):
+        raise OsmFileError(f"{file}: unknown file type. StepFree reads OpenStreetMap files named "
+                           f"{', '.join(OSM_SUFFIXES)}.", "file")
+    return file
+
+
+def _file_error(file: Path, error: Exception) -> OsmFileError:
+    return OsmFileError(f"{file}: cannot be read as OpenStreetMap data ({error}). The file is probably "
+                        "truncated or corrupt: download it again, check its checksum, and re-run the import. "
+                        "Nothing was imported.", "file")
+
+
+def file_bbox(path: str | os.PathLike) -> tuple[float, float, float, float] | None:
+    """The bounding box the file's header declares (minLon, minLat, maxLon, maxLat), if any."""
+    file = check_readable(path)
+    try:
+        with osmium.io.Reader(str(file), osmium.osm.NOTHING) as reader:
+            box = reader.header().box()
+    except RuntimeError as error:
+        raise _file_error(file, error) from None
+    if not box.valid():
+        return None
+    return box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat
+
+
+def read_places(path: str | os.PathLike) -> Iterator[OsmRecord]:
+    """Yield one record per candidate object of the file (imported or skipped with a reason)."""
+    file = check_readable(path)
+    # Areas are assembled for multipolygon relations only (closed ways are placed from their node lists),
+    # and only for those that could be places at all.
+    multipolygons = osmium.filter.TagFilter(("type", "multipolygon"))
+    processor = (osmium.FileProcessor(str(file)).with_locations()
+                 .with_areas(osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER), multipolygons)
+                 .with_filter(osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER)))
+    wkb = osmium.geom.WKBFactory()
+    relations: dict[int, OsmPlaceValues] = {}
+    areas_built: set[int] = set()
+    objects = iter(processor)
+    while True:
+        try:
+            obj = next(objects)
+        except StopIteration:
+            break
+        except RuntimeError as error:
+            raise _file_error(file, error) from None
+        kind = obj.type_str()
+        if kind == "a":
+            if obj.from_way():
+                continue  # closed ways are placed from their own node list below
+            areas_built.add(obj.orig_id())
+            record = _area_record(obj, wkb)
+        elif kind == "r":
+            record = _relation_record(obj, relations)
+        elif kind == "w":
+            record = _way_record(obj)
+        else:
+            record = _node_record(obj)
+        if record is not None:
+            yield record
+    for relation_id, values in relations.items():
+        if relation_id not in areas_built:
+            yield OsmRecord("relation", relation_id, values, skip=INVALID_AREA,
+                            detail="its outer ways do not form closed rings")
+
+
+def _classify(osm_type: str, osm_id: int, tags) -> OsmRecord | None:
+    """A record with the object's values, already skipped if it has no name or category; None if irrelevant."""
+    values = place_values(tags)
+    if values.category is None:
+        unmapped = unmapped_tag(tags)
+        if values.name is None or unmapped is None:
+            return None  # a bench, a road: not a place, not worth a line in the report
+        return OsmRecord(osm_type, osm_id, values, skip=UNMAPPED, detail=unmapped)
+    if values.name is None:
+        return OsmRecord(osm_type, osm_id, values, skip=NO_NAME)
+    return OsmRecord(osm_type, osm_id, values)
+
+
+def _node_record(node) -> OsmRecord | None:
+    record = _classify("node", node.id, node.tags)
+    if record is not None and record.skip is None:
+        if not node.location.valid():
+            record.skip = MISSING_NODES
+        else:
+            record.lon, record.lat = rounded(node.location.lon, node.location.lat)
+    return record
+
+
+def _way_record(way) -> OsmRecord | None:
+    record = _classify("way", way.id, way.tags)
+    if record is None or record.skip is not None:
+        return record
+    if not way.is_closed():
+        record.skip = OPEN_WAY
+        return record
+    if not all(n.location.valid() for n in way.nodes):
+        record.skip = MISSING_NODES
+        return record
+    try:
+        record.lon, record.lat = way_point([(n.lon, n.lat) for n in way.nodes])
+    except GeometryError as error:
+        record.skip, record.detail = INVALID_AREA, str(error)
+    return record
+
+
+def _relation_record(relation, relations: dict[int, OsmPlaceValues]) -> OsmRecord | None:
+    record = _classify("relation", relation.id, relation.tags)
+    if record is None or record.skip is not None:
+        return record
+    if relation.tags.get("type") != "multipolygon":
+        record.skip = NOT_AN_AREA
+        return record
+    # The area comes separately (before or after this relation); until then only remember the candidate.
+    relations[relation.id] = record.values
+    return None
+
+
+def _area_record(area, wkb) -> OsmRecord | None:
+    record = _classify("relation", area.orig_id(), area.tags)
+    if record is None or record.skip is not None:
+        return None  # the relation itself reports it
+    try:
+        record.lon, record.lat = wkb_point(wkb.create_multipolygon(area))
+    except (GeometryError, RuntimeError) as error:
+        record.skip, record.detail = INVALID_AREA, str(error)
+    return record

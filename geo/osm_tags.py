@@ -1,0 +1,160 @@
+"""OpenStreetMap tags → StepFree place values: the category table and the accessibility vocabulary.
+
+Like WheelMap's node types, a place is something a person visits: an OSM object becomes a StepFree place when
+it has a name and one of the tags below. Accessibility values outside StepFree's vocabulary never stop an
+import: well-known synonyms are mapped (e.g. `designated` → `yes`), anything else becomes `unknown` and is
+reported, so the person running the import can see what the data holds.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from geo.vocabulary import DESCRIPTION_MAX, TOILETS_VALUES, WHEELCHAIR_VALUES
+
+NAME_MAX = 200
+
+# Keys are tried in this order, so `amenity=school` on a building wins over a generic `office=*` on it.
+CATEGORY_KEYS_ORDER = ("amenity", "shop", "healthcare", "tourism", "leisure", "public_transport", "railway",
+                       "highway", "aerialway", "office", "craft", "historic")
+
+# (key, value) → StepFree category key (geo.categories.CATEGORY_KEYS).
+CATEGORY_BY_TAG: dict[tuple[str, str], str] = {
+    **{("amenity", v): "food" for v in (
+        "restaurant", "cafe", "fast_food", "bar", "pub", "biergarten", "food_court", "ice_cream")},
+    **{("amenity", v): "health" for v in (
+        "pharmacy", "hospital", "clinic", "doctors", "dentist", "veterinary", "nursing_home")},
+    **{("amenity", v): "education" for v in (
+        "school", "kindergarten", "preschool", "childcare", "college", "university", "library",
+        "music_school", "language_school", "driving_school")},
+    **{("amenity", v): "culture" for v in (
+        "theatre", "cinema", "arts_centre", "community_centre", "social_centre", "events_venue")},
+    **{("amenity", v): "leisure" for v in ("nightclub",)},
+    **{("amenity", v): "sport" for v in ("gym", "swimming_pool")},
+    **{("amenity", v): "government" for v in (
+        "townhall", "courthouse", "police", "fire_station", "public_building", "embassy", "social_facility")},
+    **{("amenity", v): "money_post" for v in ("bank", "atm", "bureau_de_change", "post_office")},
+    ("amenity", "toilets"): "toilets",
+    ("amenity", "place_of_worship"): "religion",
+    **{("amenity", v): "parking" for v in ("parking", "car_sharing")},
+    **{("amenity", v): "public_transport" for v in ("bus_station", "ferry_terminal", "taxi")},
+    **{("amenity", v): "shopping" for v in ("marketplace",)},
+    **{("amenity", v): "other" for v in ("fuel", "car_wash", "car_rental", "shop")},
+    **{("tourism", v): "accommodation" for v in (
+        "hotel", "hostel", "guest_house", "motel", "apartment", "chalet", "camp_site", "caravan_site",
+        "alpine_hut")},
+    **{("tourism", v): "culture" for v in ("museum", "gallery")},
+    **{("tourism", v): "leisure" for v in ("zoo", "theme_park", "attraction", "aquarium")},
+    ("tourism", "information"): "other",
+    **{("leisure", v): "leisure" for v in (
+        "park", "playground", "garden", "water_park", "miniature_golf", "marina", "dance", "amusement_arcade")},
+    **{("leisure", v): "sport" for v in (
+        "sports_centre", "stadium", "pitch", "swimming_pool", "fitness_centre", "ice_rink", "golf_course",
+        "track", "sports_hall", "bowling_alley", "climbing")},
+    **{("public_transport", v): "public_transport" for v in ("station", "platform")},
+    **{("railway", v): "public_transport" for v in ("station", "halt", "tram_stop")},
+    ("highway", "bus_stop"): "public_transport",
+    ("aerialway", "station"): "public_transport",
+    ("office", "government"): "government",
+    **{("historic", v): "culture" for v in ("castle", "museum")},
+}
+
+# For these keys only the values in CATEGORY_BY_TAG make a candidate: a named road is not a place.
+INFRASTRUCTURE_KEYS = frozenset({"highway", "railway", "aerialway"})
+
+# Any value of these keys is a place of that category (except the values that say there is none).
+CATEGORY_BY_KEY: dict[str, str] = {"shop": "shopping", "healthcare": "health", "office": "other", "craft": "other"}
+NOT_A_PLACE_VALUES = frozenset({"no", "none", "vacant", "disused", "closed", "abandoned"})
+
+# Synonyms found in real data, mapped onto the vocabulary; anything else is counted and becomes unknown.
+WHEELCHAIR_SYNONYMS = {"designated": "yes", "true": "yes", "partial": "limited", "partially": "limited",
+                       "false": "no"}
+TOILETS_SYNONYMS = {"designated": "yes", "true": "yes", "false": "no"}
+
+
+@dataclass
+class OsmPlaceValues:
+    """The StepFree values one OSM object carries, and notes on what had to be mapped or dropped."""
+
+    name: str | None
+    category: str | None
+    wheelchair: str
+    toilets_wheelchair: str
+    description: str | None
+    # Whether the object carries a wheelchair tag at all: `unknown` from no tag differs from an unknown value.
+    wheelchair_tagged: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def category_for(tags: Mapping[str, str]) -> str | None:
+    """The StepFree category of an OSM object's tags, or None if StepFree does not show such objects."""
+    for key in CATEGORY_KEYS_ORDER:
+        value = tags.get(key)
+        if not value:
+            continue
+        value = value.strip().lower()
+        category = CATEGORY_BY_TAG.get((key, value))
+        if category is None and key in CATEGORY_BY_KEY and value not in NOT_A_PLACE_VALUES:
+            category = CATEGORY_BY_KEY[key]
+        if category is not None:
+            return category
+    return None
+
+
+def unmapped_tag(tags: Mapping[str, str]) -> str | None:
+    """The first `key=value` that could make a place but maps to no category (None: not a candidate at all)."""
+    for key in CATEGORY_KEYS_ORDER:
+        value = tags.get(key)
+        if value and key not in INFRASTRUCTURE_KEYS:
+            return f"{key}={value}"
+    return None
+
+
+def _clean_text(value: str | None) -> str:
+    return re.sub(r"\s+", " ", value or "").strip()
+
+
+def normalise_choice(raw: str | None, allowed: tuple[str, ...], synonyms: dict[str, str],
+                     key: str) -> tuple[str, str | None]:
+    """Map one OSM value onto the vocabulary: (value, note) where note names any mapping or unknown value."""
+    if raw is None:
+        return "unknown", None
+    value = _clean_text(raw).lower()
+    if value in allowed:
+        return value, None if value == raw else f"{key}: normalised {raw!r}"
+    if value in synonyms:
+        return synonyms[value], f"{key}: mapped {value!r} to {synonyms[value]!r}"
+    return "unknown", f"{key}: unknown value {raw!r}"
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip() + "…"
+
+
+def place_values(tags: Mapping[str, str]) -> OsmPlaceValues:
+    """Read name, category and accessibility from an OSM object's tags."""
+    notes: list[str] = []
+    name = _clean_text(tags.get("name")) or None
+    if name and len(name) > NAME_MAX:
+        name = _truncate(name, NAME_MAX)
+        notes.append("name: shortened to 200 characters")
+    wheelchair, note = normalise_choice(tags.get("wheelchair"), WHEELCHAIR_VALUES, WHEELCHAIR_SYNONYMS,
+                                        "wheelchair")
+    if note:
+        notes.append(note)
+    toilets, note = normalise_choice(tags.get("toilets:wheelchair"), TOILETS_VALUES, TOILETS_SYNONYMS,
+                                     "toilets:wheelchair")
+    if note:
+        notes.append(note)
+    description = _clean_text(tags.get("wheelchair:description")) or None
+    if description and len(description) > DESCRIPTION_MAX:
+        description = _truncate(description, DESCRIPTION_MAX)
+        notes.append(f"wheelchair:description: shortened to {DESCRIPTION_MAX} characters")
+    return OsmPlaceValues(name=name, category=category_for(tags), wheelchair=wheelchair,
+                          toilets_wheelchair=toilets, description=description,
+                          wheelchair_tagged=tags.get("wheelchair") is not None, notes=notes)
