@@ -6,6 +6,7 @@ from flask import Flask
 
 from app.config import Config, normalise_database_url
 from app.db import init_db
+from app.device import init_device_cookie
 from app.errors import register_error_handlers
 from app.extensions import csrf, limiter, login_manager
 
@@ -30,6 +31,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
     register_error_handlers(app)
+    init_device_cookie(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -37,8 +39,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.blueprints import admin, auth, pages
+    from app.blueprints import admin, api, auth, pages
     blueprints = [
+        api.bp,
         auth.bp,
         admin.bp,
         pages.bp,

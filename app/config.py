@@ -16,6 +16,10 @@ class Config:
     # Map tiles: any XYZ tile server. Without network the page still works, just without a background.
     TILE_URL: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     TILE_ATTRIBUTION: str = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    # Where the map opens before the visitor asks to be located (Vaduz, where the demo data lives).
+    MAP_CENTER_LAT: float = 47.141
+    MAP_CENTER_LON: float = 9.521
+    MAP_ZOOM: int = 15
     # Flask-Limiter storage: memory:// for one process, redis://... when several processes share limits.
     RATELIMIT_STORAGE_URI: str = "memory://"
     RATELIMIT_SUBMISSIONS: str = "30 per hour;10 per minute"
@@ -40,6 +44,10 @@ class Config:
             TRUST_MIN_APPROVED=_env_int("TRUST_MIN_APPROVED", cls.TRUST_MIN_APPROVED),
             CLAIM_LEASE_SECONDS=_env_int("CLAIM_LEASE_SECONDS", cls.CLAIM_LEASE_SECONDS),
         )
+        for name in ("MAP_CENTER_LAT", "MAP_CENTER_LON"):
+            if os.environ.get(name):
+                setattr(config, name, float(os.environ[name]))
+        config.MAP_ZOOM = _env_int("MAP_ZOOM", cls.MAP_ZOOM)
         if "TILE_URL" in os.environ:
             config.TILE_URL = os.environ["TILE_URL"]
         if "TILE_ATTRIBUTION" in os.environ:

@@ -17,6 +17,8 @@ def role_required(role: str):
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
+            if current_user.is_banned:
+                raise Forbidden("This account is banned.", code="banned")
             if ROLE_RANK[current_user.role] < ROLE_RANK[role]:
                 raise Forbidden(f"This page is for {role}s only.")
             return view(*args, **kwargs)

@@ -37,11 +37,6 @@ class User(UserMixin, Base):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    # Flask-Login: a banned account is signed out on its next request.
-    @property
-    def is_active(self) -> bool:
-        return not self.is_banned
-
 
 class DeviceBan(Base):
     """A ban of an anonymous device token; only the token's hash is ever stored."""

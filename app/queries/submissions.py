@@ -3,16 +3,18 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Submission
+from app.models import Place, Submission
 
 
 def list_for_author(session: Session, user_id: int | None, device_hash: str | None,
-                    limit: int = 200) -> list[Submission]:
-    """An account's submissions, or else an anonymous device's, newest first."""
-    stmt = select(Submission).order_by(Submission.created_at.desc(), Submission.id.desc()).limit(limit)
+                    limit: int = 200) -> list[tuple[Submission, str | None]]:
+    """An account's submissions, or else an anonymous device's, newest first, with the place's name."""
+    stmt = (select(Submission, Place.name).outerjoin(Place, Place.id == Submission.place_id)
+            .order_by(Submission.created_at.desc(), Submission.id.desc()).limit(limit))
     if user_id is not None:
-        return list(session.scalars(stmt.where(Submission.author_id == user_id)))
-    if device_hash is not None:
-        return list(session.scalars(stmt.where(Submission.device_hash == device_hash,
-                                               Submission.author_id.is_(None))))
-    return []
+        stmt = stmt.where(Submission.author_id == user_id)
+    elif device_hash is not None:
+        stmt = stmt.where(Submission.device_hash == device_hash, Submission.author_id.is_(None))
+    else:
+        return []
+    return [(submission, name) for submission, name in session.execute(stmt)]

@@ -1,0 +1,188 @@
+"""The JSON API the map page uses (and a phone app could): places in a view, one place, submissions.
+
+POST endpoints accept only application/json, which a cross-site HTML form cannot send and which
+cross-origin scripts can only send after a CORS preflight we never grant; that, plus the Origin check
+below, is this API's CSRF protection, so it works for clients without a session too.
+"""
+
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_login import current_user
+
+from app.db import get_session
+from app.device import current_submitter, device_hash, rate_limit_key
+from app.errors import AppError, NotFound, ValidationError
+from app.extensions import csrf, limiter
+from app.params import bbox_param, category_param, int_param, wheelchair_param
+from app.queries import map as map_queries
+from app.services import submissions
+from app.services.places import place_point
+from geo.categories import CATEGORY_BY_KEY
+from geo.clustering import should_cluster
+from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)
+
+MAX_BBOX_SPAN = 5.0        # degrees per side; wider views ask the user to zoom in
+CLUSTER_SPAN = 0.25        # degrees; wider views get clusters (a phone at zoom ≤ 12)
+DEFAULT_LIMIT = 500
+
+
+def _submission_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMISSIONS"]
+
+
+def _ip_key() -> str:
+    return f"ip:{request.remote_addr or 'unknown'}"
+
+
+submission_limits = [
+    limiter.shared_limit(_submission_limit, scope="submissions-ip", key_func=_ip_key),
+    limiter.shared_limit(_submission_limit, scope="submissions-author", key_func=rate_limit_key),
+]
+
+
+def limited(view):
+    for decorator in reversed(submission_limits):
+        view = decorator(view)
+    return view
+
+
+def _json_body() -> dict:
+    if not request.is_json:
+        raise AppError("Send the body as JSON with the header Content-Type: application/json.", "Content-Type",
+                       code="unsupported_media_type", status=415)
+    origin = request.headers.get("Origin")
+    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+        raise AppError("Cross-site requests are not accepted.", "Origin", code="cross_origin", status=403)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("The body must be a JSON object, like {\"wheelchair\": \"yes\"}.", "body")
+    return body
+
+
+def _created(submission) -> tuple[Response, int]:
+    state = submission.state
+    message = ("Saved. The map shows it now." if state == "approved"
+               else "Sent for review. A moderator will check it soon.")
+    return jsonify({"id": submission.id, "kind": submission.kind, "state": state, "place_id": submission.place_id,
+                    "message": message}), 201
+
+
+@bp.get("/places")
+def places():
+    args = request.args
+    box = bbox_param(args, required=True, max_span=MAX_BBOX_SPAN)
+    limit = int_param(args, "limit", default=DEFAULT_LIMIT, maximum=current_app.config["API_PLACES_LIMIT_MAX"])
+    flt = map_queries.MapFilter(box=box, wheelchair=wheelchair_param(args), category=category_param(args))
+    session = get_session()
+    clustered = should_cluster(box, CLUSTER_SPAN)
+    features: list[str] = []
+    if not clustered:
+        features = map_queries.point_features(session, flt, limit + 1)
+        # More places than the limit: answer clusters rather than an arbitrary cut of the view.
+        clustered = len(features) > limit
+    if clustered:
+        features = map_queries.cluster_features(session, flt, min(limit, 400))
+    head = json.dumps({"type": "FeatureCollection", "clustered": clustered, "limit": limit,
+                       "numberReturned": len(features), "bbox": list(box.as_tuple())})
+    body = head[:-1] + ', "features": [' + ",".join(features) + "]}"
+    return Response(body, mimetype="application/geo+json")
+
+
+@bp.get("/places/search")
+def search():
+    query = request.args.get("q", "").strip()
+    if not 2 <= len(query) <= 100:
+        raise ValidationError("q must have 2 to 100 characters.", "q")
+    near = None
+    if request.args.get("near"):
+        try:
+            lon, lat = (float(v) for v in request.args["near"].split(","))
+        except ValueError:
+            raise ValidationError("near must be lon,lat.", "near") from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValidationError("near must be lon,lat within range.", "near")
+        near = (lon, lat)
+    limit = int_param(request.args, "limit", default=10, maximum=50)
+    found = map_queries.search_places(get_session(), query, near, limit)
+    return Response(json.dumps({"type": "FeatureCollection", "features": [_feature(p) for p in found]}),
+                    mimetype="application/geo+json")
+
+
+def _feature(place, *, detail: bool = False) -> dict:
+    lon, lat = place_point(place)
+    properties = {"name": place.name, "category": place.category, "wheelchair": place.wheelchair,
+                  "toilets_wheelchair": place.toilets_wheelchair}
+    if detail:
+        properties.update({
+            "category_label": CATEGORY_BY_KEY[place.category].label,
+            "wheelchair_label": WHEELCHAIR_LABELS[place.wheelchair],
+            "toilets_label": TOILETS_LABELS[place.toilets_wheelchair],
+            "description": place.description,
+            "version": place.version,
+            "updated_at": place.updated_at.isoformat(),
+            "last_verified_at": place.last_verified_at.isoformat() if place.last_verified_at else None,
+            "osm_type": place.osm_type, "osm_id": place.osm_id,
+        })
+    return {"type": "Feature", "id": place.id, "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": properties}
+
+
+@bp.get("/places/<int:place_id>")
+def place(place_id: int):
+    session = get_session()
+    found = map_queries.published_place(session, place_id)
+    if found is None:
+        raise NotFound(f"There is no place {place_id}.", "place_id")
+    feature = _feature(found, detail=True)
+    user_id = current_user.id if current_user.is_authenticated else None
+    pending = map_queries.pending_for_visitor(session, place_id, user_id, device_hash())
+    # Only the visitor's own pending work, and only what they need to know: that it awaits review.
+    feature["properties"]["your_pending"] = [
+        {"kind": s.kind, "submitted_at": s.created_at.isoformat()} for s in pending]
+    feature["links"] = [{"rel": "alternate", "type": "text/html", "href": url_for("pages.index", place=place_id)}]
+    return Response(json.dumps(feature), mimetype="application/geo+json")
+
+
+@bp.post("/places/<int:place_id>/status")
+@limited
+def submit_status(place_id: int):
+    body = _json_body()
+    session = get_session()
+    submission = submissions.submit_status(session, current_submitter(), place_id, body, body.get("base_version"))
+    session.commit()
+    return _created(submission)
+
+
+@bp.post("/places")
+@limited
+def submit_new_place():
+    body = _json_body()
+    session = get_session()
+    submission = submissions.submit_new_place(session, current_submitter(), body)
+    session.commit()
+    return _created(submission)
+
+
+@bp.post("/places/<int:place_id>/reports")
+@limited
+def submit_report(place_id: int):
+    body = _json_body()
+    session = get_session()
+    submission = submissions.submit_report(session, current_submitter(), place_id, body)
+    session.commit()
+    return _created(submission)
+
+
+@bp.post("/places/<int:place_id>/corrections")
+@limited
+def submit_correction(place_id: int):
+    body = _json_body()
+    session = get_session()
+    submission = submissions.submit_correction(session, current_submitter(), place_id, body,
+                                               body.get("base_version"))
+    session.commit()
+    return _created(submission)

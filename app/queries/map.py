@@ -1,0 +1,96 @@
+"""The map's reads: places in a view as GeoJSON built by PostGIS, clusters for wide views, name search.
+
+The features are built in SQL (json_build_object, ST_AsGeoJSON) so the app passes text through instead
+of building Python objects per place; this keeps /api/places near the cost of the bare query.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app.models import Place, Submission
+from app.queries.places import is_published
+from geo.bbox import BBox
+from geo.clustering import grid_cell_size
+
+
+@dataclass(frozen=True)
+class MapFilter:
+    box: BBox
+    wheelchair: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+
+
+_FEATURE = """json_build_object(
+    'type', 'Feature', 'id', p.id,
+    'geometry', ST_AsGeoJSON(p.geom, 7)::json,
+    'properties', json_build_object('name', p.name, 'category', p.category, 'wheelchair', p.wheelchair,
+                                    'toilets_wheelchair', p.toilets_wheelchair))::text"""
+
+_WHERE = """p.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)
+    AND p.hidden_at IS NULL AND p.gone_at IS NULL
+    AND (cardinality(CAST(:wheelchair AS text[])) = 0 OR p.wheelchair = ANY(CAST(:wheelchair AS text[])))
+    AND (cardinality(CAST(:category AS text[])) = 0 OR p.category = ANY(CAST(:category AS text[])))"""
+
+POINTS_SQL = text(f"SELECT {_FEATURE} FROM places p WHERE {_WHERE} LIMIT :limit")
+
+CLUSTERS_SQL = text(f"""
+SELECT json_build_object(
+    'type', 'Feature',
+    'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(
+        round(avg(ST_X(p.geom))::numeric, 6), round(avg(ST_Y(p.geom))::numeric, 6))),
+    'properties', json_build_object(
+        'cluster', true, 'count', count(*),
+        'yes', count(*) FILTER (WHERE p.wheelchair = 'yes'),
+        'limited', count(*) FILTER (WHERE p.wheelchair = 'limited'),
+        'no', count(*) FILTER (WHERE p.wheelchair = 'no'),
+        'unknown', count(*) FILTER (WHERE p.wheelchair = 'unknown')))::text
+FROM places p WHERE {_WHERE}
+GROUP BY floor(ST_X(p.geom) / :cell), floor(ST_Y(p.geom) / :cell)
+LIMIT :limit""")
+
+
+def _params(flt: MapFilter) -> dict:
+    b = flt.box
+    return {"min_lon": b.min_lon, "min_lat": b.min_lat, "max_lon": b.max_lon, "max_lat": b.max_lat,
+            "wheelchair": list(flt.wheelchair), "category": list(flt.category)}
+
+
+def point_features(session: Session, flt: MapFilter, limit: int) -> list[str]:
+    """Up to `limit` published places in the view, each as GeoJSON Feature text."""
+    return list(session.scalars(POINTS_SQL, {**_params(flt), "limit": limit}))
+
+
+def cluster_features(session: Session, flt: MapFilter, max_features: int) -> list[str]:
+    """Grid clusters of the published places in the view, each a Point Feature with counts by status."""
+    cell = grid_cell_size(flt.box, max_features)
+    return list(session.scalars(CLUSTERS_SQL, {**_params(flt), "cell": cell, "limit": max_features}))
+
+
+def search_places(session: Session, query: str, near: tuple[float, float] | None, limit: int) -> list[Place]:
+    """Published places whose name contains `query`, nearest first when a position is given."""
+    stmt = select(Place).where(is_published(), Place.name.icontains(query, autoescape=True)).limit(limit)
+    if near is not None:
+        point = func.ST_SetSRID(func.ST_MakePoint(near[0], near[1]), 4326)
+        stmt = stmt.order_by(Place.geom.op("<->")(point))
+    else:
+        stmt = stmt.order_by(func.similarity(Place.name, query).desc(), Place.id)
+    return list(session.scalars(stmt))
+
+
+def published_place(session: Session, place_id: int) -> Place | None:
+    return session.scalar(select(Place).where(Place.id == place_id, is_published()))
+
+
+def pending_for_visitor(session: Session, place_id: int, user_id: int | None,
+                        device_hash: str | None) -> list[Submission]:
+    """The visitor's own pending submissions for a place (by account, or else by device)."""
+    if user_id is None and device_hash is None:
+        return []
+    stmt = select(Submission).where(Submission.place_id == place_id, Submission.state == "pending")
+    if user_id is not None:
+        stmt = stmt.where(Submission.author_id == user_id)
+    else:
+        stmt = stmt.where(Submission.device_hash == device_hash, Submission.author_id.is_(None))
+    return list(session.scalars(stmt.order_by(Submission.created_at.desc())))

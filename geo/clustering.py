@@ -1,0 +1,25 @@
+"""Grid clustering parameters for the map: how coarse a grid keeps the answer under its feature limit."""
+
+import math
+
+from geo.bbox import BBox
+
+
+def grid_cell_size(box: BBox, max_cells: int) -> float:
+    """Side of a square grid cell (degrees) so that the cells touching `box` number at most `max_cells`.
+
+    A box of w×h degrees cut into cells of side s touches at most (w/s + 1)·(h/s + 1) cells.
+    """
+    if max_cells < 4:
+        raise ValueError("max_cells must be at least 4")
+    width, height = max(box.width, 1e-9), max(box.height, 1e-9)
+    # Solve (w/s + 1)(h/s + 1) = n for s: (n - 1)s² - (w + h)s - wh = 0.
+    n = max_cells
+    a, b, c = n - 1, -(width + height), -(width * height)
+    size = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    return size * 1.000001
+
+
+def should_cluster(box: BBox, cluster_span: float) -> bool:
+    """Wide views are answered with clusters: no phone can show thousands of markers usefully."""
+    return max(box.width, box.height) > cluster_span
