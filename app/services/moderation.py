@@ -6,6 +6,7 @@ places.apply_change (new version + revision), marks the submission approved and 
 all in the caller's transaction (DESIGN.md invariant 1).
 """
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
@@ -19,7 +20,8 @@ from app.models.submissions import REJECT_REASONS
 from app.services.audit import record_event
 from app.services.places import apply_change, create_place, get_place, place_point
 
-__all__ = ["approve", "reject", "lock_submission", "is_stale", "StaleBaseVersion", "ClaimedByOther"]
+__all__ = ["approve", "reject", "bulk_decide", "lock_submission", "is_stale", "ensure_not_claimed_by_other", "finish",
+           "StaleBaseVersion", "ClaimedByOther"]
 
 STATUS_FIELDS = ("wheelchair", "toilets_wheelchair", "description")
 CORRECTION_FIELDS = ("name", "category", "lon", "lat", "gone")
@@ -52,14 +54,16 @@ def lock_submission(session: Session, submission_id: int) -> Submission:
     return submission
 
 
-def _ensure_not_claimed_by_other(submission: Submission, moderator: User) -> None:
+def ensure_not_claimed_by_other(submission: Submission, moderator: User) -> None:
+    """Refuse to decide a submission another moderator holds a live lease on."""
     if (submission.claimed_by_id is not None and submission.claimed_by_id != moderator.id
             and submission.claim_expires_at is not None and submission.claim_expires_at > utcnow()):
         raise ClaimedByOther(f"Submission {submission.id} is being reviewed by another moderator; "
                              "take the next one from the queue.", "submission_id")
 
 
-def _finish(submission: Submission, state: str, moderator: User | None) -> None:
+def finish(submission: Submission, state: str, moderator: User | None) -> None:
+    """Put a submission in its terminal state and drop its claim."""
     submission.state = state
     submission.decided_by_id = moderator.id if moderator else None
     submission.decided_at = utcnow()
@@ -69,6 +73,14 @@ def _finish(submission: Submission, state: str, moderator: User | None) -> None:
 
 def _apply(session: Session, submission: Submission, actor: User | None, revision_source: str) -> None:
     proposed = submission.proposed
+    if submission.kind == "new_place" and submission.place_id is not None:
+        # Approved before, then undone (which hid the place it had created): bring that place back.
+        place = get_place(session, submission.place_id, for_update=True)
+        changes = {k: proposed[k] for k in ("name", "category", "wheelchair", "toilets_wheelchair", "description",
+                                            "lon", "lat") if k in proposed}
+        apply_change(session, place, {**changes, "hidden": False}, revision_source=revision_source, actor=actor,
+                     submission_id=submission.id, verified=True)
+        return
     if submission.kind == "new_place":
         place = create_place(session, proposed, source="volunteer", revision_source=revision_source, actor=actor,
                              submission_id=submission.id)
@@ -106,14 +118,17 @@ def approve(session: Session, submission_id: int, moderator: User, *, auto: bool
     if submission.is_terminal:
         raise Conflict(f"Submission {submission.id} was already decided ({submission.state}).", "submission_id",
                        code="already_decided")
+    if submission.kind == "report":
+        raise ValidationError("A report is resolved by correcting, hiding or reverting the place, or by dismissing "
+                              "it; it cannot be approved as such.", "action")
     if not auto:
-        _ensure_not_claimed_by_other(submission, moderator)
-    if submission.place_id is not None:
+        ensure_not_claimed_by_other(submission, moderator)
+    if submission.place_id is not None and submission.kind != "new_place":
         place = get_place(session, submission.place_id, for_update=True)
         if submission.base_version is not None and place.version != submission.base_version and not over_conflict:
             raise StaleBaseVersion(submission, place)
     _apply(session, submission, moderator, "auto_approval" if auto else "moderation")
-    _finish(submission, "approved", moderator)
+    finish(submission, "approved", moderator)
     submission.auto_approved = auto
     record_event(session, moderator, "auto_approve" if auto else "approve", submission_id=submission.id,
                  place_id=submission.place_id, details={"kind": submission.kind})
@@ -122,7 +137,7 @@ def approve(session: Session, submission_id: int, moderator: User, *, auto: bool
 
 
 def reject(session: Session, submission_id: int, moderator: User | None, reason_code: str,
-           note: str | None = None) -> Submission:
+           note: str | None = None, *, ignore_claim: bool = False, action: str = "reject") -> Submission:
     """Reject a pending submission with a reason; the place is never touched. Repeating it is a no-op."""
     if reason_code not in REJECT_REASONS:
         raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}.", "reason")
@@ -135,15 +150,51 @@ def reject(session: Session, submission_id: int, moderator: User | None, reason_
     if submission.is_terminal:
         raise Conflict(f"Submission {submission.id} was already decided ({submission.state}).", "submission_id",
                        code="already_decided")
-    if moderator is not None:
-        _ensure_not_claimed_by_other(submission, moderator)
-    _finish(submission, "rejected", moderator)
+    if moderator is not None and not ignore_claim:
+        ensure_not_claimed_by_other(submission, moderator)
+    finish(submission, "rejected", moderator)
     submission.reason_code = reason_code
     submission.reason_note = note
-    record_event(session, moderator, "reject", submission_id=submission.id, place_id=submission.place_id,
+    record_event(session, moderator, action, submission_id=submission.id, place_id=submission.place_id,
                  reason=reason_code, details={"note": note} if note else None)
     session.flush()
     return submission
+
+
+@dataclass
+class BulkResult:
+    decided: list[int] = field(default_factory=list)
+    # (submission id, why it was left pending)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+
+def bulk_decide(session: Session, submission_ids, moderator: User, action: str, reason_code: str | None = None,
+                note: str | None = None) -> BulkResult:
+    """Approve or reject several submissions, each as its own decision; the ones that cannot be are skipped.
+
+    Each runs in a savepoint, so a conflict on one (stale base version, someone else's claim, a report)
+    leaves it pending without undoing the others.
+    """
+    if action not in ("approve", "reject"):
+        raise ValidationError("action must be approve or reject.", "action")
+    if action == "reject" and reason_code not in REJECT_REASONS:
+        raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}.", "reason")
+    ids = list(dict.fromkeys(int(i) for i in submission_ids))
+    if not ids:
+        raise ValidationError("Select at least one submission.", "ids")
+    result = BulkResult()
+    for submission_id in ids:
+        try:
+            with session.begin_nested():
+                if action == "approve":
+                    approve(session, submission_id, moderator)
+                else:
+                    reject(session, submission_id, moderator, reason_code, note)
+        except AppError as error:
+            result.skipped.append((submission_id, error.message))
+        else:
+            result.decided.append(submission_id)
+    return result
 
 
 def lease_length() -> timedelta:
