@@ -1,0 +1,117 @@
+"""Moderation tools beyond the queue: bans with a revert preview, place reverts and hiding, the audit log.
+
+The routes live on the `moderate` blueprint (imported at the end of moderate.py), so every one of them
+sits under /moderate and is covered by the authorization test.
+"""
+
+import re
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.blueprints.access import role_required
+from app.blueprints.moderate import bp
+from app.db import get_session
+from app.errors import AppError, ValidationError
+from app.models import User
+from app.models.audit import MODERATION_ACTIONS
+from app.queries import moderation as queue
+from app.services import bans, reverts
+
+_DEVICE_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _author_from(values) -> bans.Author:
+    """The ban target named by `user` (an id) or `device` (a token hash) in a query string or form."""
+    user, device = values.get("user", ""), values.get("device", "")
+    if user:
+        if not user.isdigit():
+            raise ValidationError("user must be a user number.", "user")
+        return bans.Author(user_id=int(user))
+    if device:
+        if not _DEVICE_HASH.match(device):
+            raise ValidationError("device must be a device token hash (64 hexadecimal characters).", "device")
+        return bans.Author(device_hash=device)
+    raise ValidationError("Name the user or the device to ban.", "user")
+
+
+@bp.get("/ban")
+@role_required("moderator")
+def ban_preview():
+    author = _author_from(request.args)
+    session = get_session()
+    user = session.get(User, author.user_id) if author.user_id else None
+    if author.user_id and user is None:
+        raise ValidationError(f"There is no user {author.user_id}.", "user")
+    return render_template("moderate/ban.html", author=author, user=user,
+                           already_banned=bans.is_banned(session, author), plans=bans.revert_plan(session, author),
+                           pending=len(queue.pending_by_author_id(session, author.user_id, author.device_hash)))
+
+
+@bp.post("/ban")
+@role_required("moderator")
+def ban():
+    form = request.form
+    author = _author_from(form)
+    session = get_session()
+    rejected = bans.ban(session, current_user, author, form.get("reason"))
+    reverted = bans.revert_changes(session, current_user, author, place_ids=form.getlist("place"))
+    session.commit()
+    who = "The account" if author.user_id else "The device"
+    flash(f"{who} is banned. Rejected {len(rejected)} pending submission(s) and reverted {len(reverted)} "
+          "place(s).", "success")
+    return redirect(url_for("moderate.ban_preview", **({"user": author.user_id} if author.user_id
+                                                        else {"device": author.device_hash})))
+
+
+@bp.post("/ban/lift")
+@role_required("moderator")
+def unban_device():
+    author = _author_from(request.form)
+    if author.device_hash is None:
+        raise ValidationError("Lift account bans on the admin users page.", "user")
+    bans.unban_device(get_session(), current_user, author.device_hash)
+    get_session().commit()
+    flash("The device may submit again.", "success")
+    return redirect(url_for("moderate.ban_preview", device=author.device_hash))
+
+
+@bp.post("/places/<int:place_id>/revert")
+@role_required("moderator")
+def revert_place(place_id: int):
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        raise ValidationError("Choose the version to revert to.", "version") from None
+    try:
+        reverts.revert_place(get_session(), place_id, version, current_user,
+                             reason=(request.form.get("reason") or "").strip()[:500] or None)
+    except AppError as error:
+        get_session().rollback()
+        flash(error.message, "error")
+        return redirect(url_for("place_pages.show", place_id=place_id), 303)
+    get_session().commit()
+    flash(f"Reverted to version {version}; the change is a new revision in the history.", "success")
+    return redirect(url_for("place_pages.show", place_id=place_id), 303)
+
+
+@bp.post("/places/<int:place_id>/<any(hide, unhide):action>")
+@role_required("moderator")
+def hide_place(place_id: int, action: str):
+    reverts.set_hidden(get_session(), place_id, action == "hide", current_user,
+                       reason=(request.form.get("reason") or "").strip()[:500] or None)
+    get_session().commit()
+    flash("The place is hidden from the public map." if action == "hide" else "The place is public again.",
+          "success")
+    return redirect(url_for("place_pages.show", place_id=place_id), 303)
+
+
+@bp.get("/log")
+@role_required("moderator")
+def audit_log():
+    filters = queue.parse_log_filters(request.args)
+    session = get_session()
+    events = queue.list_events(session, filters)
+    args = {k: v for k, v in request.args.items() if k != "before"}
+    return render_template("moderate/log.html", events=events, filters=filters, staff=queue.staff(session),
+                           actions=MODERATION_ACTIONS, args=args)
