@@ -40,11 +40,13 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints import admin, api, auth, pages
+    from app.blueprints import moderate, place_pages
     blueprints = [
         api.bp,
         auth.bp,
         admin.bp,
         pages.bp,
+        moderate.bp, place_pages.bp,
     ]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
