@@ -40,12 +40,14 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints import admin, api, auth, pages
+    from app.blueprints import export, ogc
     from app.blueprints import moderate, place_pages
     blueprints = [
         api.bp,
         auth.bp,
         admin.bp,
         pages.bp,
+        export.bp, ogc.bp,
         moderate.bp, place_pages.bp,
     ]
     for blueprint in blueprints:
@@ -54,10 +56,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.cli import demo, osm, schema, users
+    from app.cli import export as export_cli
     commands = [
         users.register,
         demo.register,
         schema.register,
+        export_cli.register,
         osm.register,
     ]
     for register in commands:

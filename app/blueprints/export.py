@@ -1,0 +1,81 @@
+"""Downloads of the published places: a streamed GeoJSON FeatureCollection, a line-delimited variant, the data page."""
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, json, render_template, request
+
+from app.db import get_session
+from app.errors import AppError, error_response
+from app.queries.export import PlaceFilters, open_export, parse_filters, snapshot_bind
+from geo.categories import CATEGORIES
+from geo.geojson import FEATURE_PROPERTIES, LICENSE_URL, OSM_ATTRIBUTION
+from geo.vocabulary import TOILETS_VALUES, WHEELCHAIR_VALUES
+
+bp = Blueprint("export", __name__)
+
+FORMATS = {
+    # kind: (media type, file extension)
+    "geojson": ("application/geo+json", "geojson"),
+    # One Feature per line (newline-delimited GeoJSON, as GDAL's GeoJSONSeq driver and most tools read it).
+    "geojsonl": ("application/x-ndjson", "geojsonl"),
+}
+
+
+@bp.errorhandler(AppError)
+def handle_error(error: AppError):
+    # Downloads are mostly fetched by scripts (curl sends Accept: */*): answer JSON unless a browser asks for HTML.
+    if any(media == "text/html" for media, _ in request.accept_mimetypes):
+        return error_response(error.status, error.code, error.message, error.field)
+    body = {"error": {"code": error.code, "message": error.message, "field": error.field}}
+    return Response(json.dumps(body), status=error.status, mimetype="application/json")
+
+
+@bp.get("/export/places.geojson")
+def places_geojson():
+    return _download("geojson")
+
+
+@bp.get("/export/places.geojsonl")
+def places_geojsonl():
+    return _download("geojsonl")
+
+
+@bp.get("/data")
+def data_page():
+    return render_template("data.html", categories=CATEGORIES, wheelchair_values=WHEELCHAIR_VALUES,
+                           toilets_values=TOILETS_VALUES, properties=FEATURE_PROPERTIES,
+                           osm_attribution=OSM_ATTRIBUTION, license_url=LICENSE_URL)
+
+
+def _download(kind: str) -> Response:
+    filters = parse_filters(request.args)
+    state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=kind == "geojsonl")
+    etag = state.etag(f"{kind}?{_canonical_query(filters)}")
+    last_modified = state.last_modified.replace(microsecond=0) if state.last_modified else None
+    if _not_modified(etag, last_modified):
+        body.close()
+        response = Response(status=304)
+    else:
+        mimetype, extension = FORMATS[kind]
+        response = Response(body, mimetype=mimetype)
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=stepfree-places-{state.taken_at.date().isoformat()}.{extension}")
+    response.set_etag(etag, weak=True)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    # Caches may keep the file but must ask whether it changed (a cheap 304) before reusing it.
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.headers["Link"] = f'<{LICENSE_URL}>; rel="license"'
+    response.headers["X-Places-Count"] = str(state.matched)
+    return response
+
+
+def _canonical_query(filters: PlaceFilters) -> str:
+    return urlencode(sorted(filters.as_args().items()))
+
+
+def _not_modified(etag: str, last_modified) -> bool:
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(etag)
+    since = request.if_modified_since
+    return since is not None and last_modified is not None and last_modified <= since

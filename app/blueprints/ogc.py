@@ -1,0 +1,189 @@
+"""OGC API – Features, Part 1 Core, over the published places, so QGIS and GDAL can open StepFree directly.
+
+One collection, `places`, with the same published data and features as the GeoJSON export. Pages follow
+`next` links that carry a keyset cursor (`after`, the last id), so deep pages cost as little as the first.
+"""
+
+from datetime import datetime
+
+from flask import Blueprint, Response, json, request, url_for
+
+from app.db import get_session
+from app.errors import AppError, NotFound, ValidationError
+from app.params import datetime_param, int_param
+from app.blueprints.ogc_openapi import openapi_document
+from app.queries import export as queries
+from geo.geojson import LICENSE_URL, attribution, iso_utc
+
+bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+
+COLLECTION_ID = "places"
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+)
+
+
+class UnknownCollection(NotFound):
+    code = "unknown_collection"
+
+
+@bp.errorhandler(AppError)
+def handle_error(error: AppError):
+    # OGC clients read `code` and `description`; StepFree's own shape is kept alongside.
+    body = {"code": error.code, "description": error.message,
+            "error": {"code": error.code, "message": error.message, "field": error.field}}
+    return _json(body, status=error.status)
+
+
+@bp.before_request
+def check_format():
+    f = request.args.get("f")
+    if f not in (None, "", "json", "geojson"):
+        raise ValidationError("f must be json: this API answers in JSON and GeoJSON only.", "f")
+
+
+@bp.get("", strict_slashes=False)
+def landing():
+    return _json({
+        "title": "StepFree",
+        "description": "Wheelchair accessibility of places, reviewed by moderators (OGC API – Features).",
+        "attribution": attribution(True),
+        "links": [
+            _link("self", url_for(".landing", _external=True), JSON, "This document"),
+            _link("service-desc", url_for(".openapi", _external=True), OPENAPI, "The API definition"),
+            _link("conformance", url_for(".conformance", _external=True), JSON, "Conformance classes"),
+            _link("data", url_for(".collections", _external=True), JSON, "The collections"),
+            _link("license", LICENSE_URL, "text/html", "ODbL 1.0"),
+        ],
+    })
+
+
+@bp.get("/conformance")
+def conformance():
+    return _json({"conformsTo": list(CONFORMANCE)})
+
+
+@bp.get("/collections")
+def collections():
+    return _json({
+        "links": [_link("self", url_for(".collections", _external=True), JSON, "The collections")],
+        "collections": [_collection_document()],
+    })
+
+
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str):
+    _check_collection(collection_id)
+    return _json(_collection_document())
+
+
+@bp.get("/collections/<collection_id>/items")
+def items(collection_id: str):
+    _check_collection(collection_id)
+    filters = _item_filters(request.args)
+    limit = int_param(request.args, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
+    after = int_param(request.args, "after", default=0, minimum=0)
+    session = get_session()
+    page = queries.feature_page(session, filters, limit=limit + 1, after_id=after)
+    has_next, page = len(page) > limit, page[:limit]
+    links = [_link("self", request.url, GEOJSON, "This page"),
+             _link("collection", url_for(".collection", collection_id=COLLECTION_ID, _external=True), JSON,
+                   "The collection")]
+    if has_next:
+        args = {**request.args.to_dict(), "limit": str(limit), "after": str(page[-1][0])}
+        links.append(_link("next", url_for(".items", collection_id=COLLECTION_ID, _external=True, **args),
+                           GEOJSON, "The next page"))
+    members = {
+        "type": "FeatureCollection",
+        "timeStamp": iso_utc(datetime.now().astimezone()),
+        "numberMatched": queries.count_places(session, filters),
+        "numberReturned": len(page),
+        "links": links,
+    }
+    # The features are JSON text from PostgreSQL already: splice them in rather than parse and re-encode.
+    head = json.dumps(members)[:-1]
+    body = head + ',"features":[' + ",".join(text for _, text in page) + "]}"
+    return Response(body, mimetype=GEOJSON)
+
+
+@bp.get("/collections/<collection_id>/items/<int:place_id>")
+def item(collection_id: str, place_id: int):
+    _check_collection(collection_id)
+    text = queries.feature_by_id(get_session(), place_id)
+    if text is None:
+        raise NotFound(f"There is no published place {place_id}.", "place_id")
+    links = [_link("self", url_for(".item", collection_id=COLLECTION_ID, place_id=place_id, _external=True),
+                   GEOJSON, "This place"),
+             _link("collection", url_for(".collection", collection_id=COLLECTION_ID, _external=True), JSON,
+                   "The collection")]
+    return Response(text[:-1] + ',"links":' + json.dumps(links) + "}", mimetype=GEOJSON)
+
+
+@bp.get("/api")
+def openapi():
+    return Response(json.dumps(openapi_document(url_for(".landing", _external=True), MAX_LIMIT)), mimetype=OPENAPI)
+
+
+def _check_collection(collection_id: str) -> None:
+    if collection_id != COLLECTION_ID:
+        raise UnknownCollection(f"There is no collection '{collection_id}'; the only one is '{COLLECTION_ID}'.",
+                                "collection_id")
+
+
+def _item_filters(args) -> queries.PlaceFilters:
+    """The export's filters plus OGC's `datetime` (an instant or an interval, `..` open) on updated_at."""
+    filters = queries.parse_filters(args)
+    raw = args.get("datetime")
+    if not raw:
+        return filters
+    start_text, _, end_text = raw.partition("/") if "/" in raw else (raw, "", raw)
+    start, end = _datetime_bound(start_text), _datetime_bound(end_text)
+    since = max(start, filters.updated_since) if start and filters.updated_since else start or filters.updated_since
+    return queries.PlaceFilters(bbox=filters.bbox, wheelchair=filters.wheelchair, category=filters.category,
+                                updated_since=since, updated_until=end)
+
+
+def _datetime_bound(text: str) -> datetime | None:
+    if text in ("", ".."):
+        return None
+    return datetime_param({"datetime": text}, "datetime")
+
+
+def _collection_document() -> dict:
+    box, first, last = queries.extent(get_session())
+    extent = {"spatial": {"bbox": [list(box) if box else [-180, -90, 180, 90]], "crs": CRS84}}
+    if first is not None:
+        extent["temporal"] = {"interval": [[iso_utc(first), iso_utc(last)]], "trs":
+                              "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    items_url = url_for(".items", collection_id=COLLECTION_ID, _external=True)
+    return {
+        "id": COLLECTION_ID,
+        "title": "Places",
+        "description": ("Published places with their wheelchair accessibility (OSM keys wheelchair, "
+                        "toilets:wheelchair, wheelchair:description). Only moderator-approved values."),
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": extent,
+        "links": [
+            _link("self", url_for(".collection", collection_id=COLLECTION_ID, _external=True), JSON, "Places"),
+            _link("items", items_url, GEOJSON, "The places as GeoJSON"),
+            _link("license", LICENSE_URL, "text/html", "ODbL 1.0"),
+            _link("describedby", url_for("export.data_page", _external=True), "text/html", "The fields explained"),
+        ],
+    }
+
+
+def _link(rel: str, href: str, media_type: str, title: str) -> dict:
+    return {"rel": rel, "type": media_type, "title": title, "href": href}
+
+
+def _json(body: dict, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype=JSON)

@@ -1,0 +1,58 @@
+"""The OpenAPI 3.0 definition of StepFree's OGC API – Features (the landing page's `service-desc`)."""
+
+from geo.categories import CATEGORY_KEYS
+from geo.vocabulary import WHEELCHAIR_VALUES
+
+
+def _query(name: str, description: str, schema: dict, *, explode: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema,
+            "style": "form", "explode": explode}
+
+
+def _ok(description: str, media_type: str) -> dict:
+    return {"200": {"description": description, "content": {media_type: {"schema": {"type": "object"}}}},
+            "400": {"description": "A parameter is invalid; the answer names it."}}
+
+
+def openapi_document(server_url: str, max_limit: int) -> dict:
+    """Describe the endpoints and their parameters, served from `server_url`."""
+    collection_id = {"name": "collectionId", "in": "path", "required": True, "schema": {"type": "string",
+                                                                                      "enum": ["places"]}}
+    items_parameters = [
+        collection_id,
+        _query("limit", "How many features per page.", {"type": "integer", "minimum": 1, "maximum": max_limit,
+                                                         "default": 10}),
+        _query("bbox", "minLon,minLat,maxLon,maxLat in WGS 84.", {"type": "array", "minItems": 4, "maxItems": 4,
+                                                                 "items": {"type": "number"}}),
+        _query("datetime", "An instant or interval (`..` open) on updated_at.", {"type": "string"}),
+        _query("wheelchair", "One or several of the values, comma-separated.",
+               {"type": "array", "items": {"type": "string", "enum": list(WHEELCHAIR_VALUES)}}),
+        _query("category", "One or several categories, comma-separated.",
+               {"type": "array", "items": {"type": "string", "enum": list(CATEGORY_KEYS)}}),
+        _query("updated_since", "Only places changed at or after this ISO 8601 time.", {"type": "string"}),
+        _query("after", "Paging cursor (from a `next` link).", {"type": "integer", "minimum": 0}),
+    ]
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "StepFree OGC API – Features", "version": "1.0.0",
+                 "license": {"name": "ODbL-1.0 (data)", "url": "https://opendatacommons.org/licenses/odbl/1-0/"}},
+        "servers": [{"url": server_url.rstrip("/")}],
+        "paths": {
+            "/": {"get": {"operationId": "landing", "responses": _ok("The landing page", "application/json")}},
+            "/conformance": {"get": {"operationId": "conformance",
+                                     "responses": _ok("Conformance classes", "application/json")}},
+            "/collections": {"get": {"operationId": "collections",
+                                     "responses": _ok("The collections", "application/json")}},
+            "/collections/{collectionId}": {"get": {"operationId": "collection", "parameters": [collection_id],
+                                                    "responses": _ok("One collection", "application/json")}},
+            "/collections/{collectionId}/items": {"get": {
+                "operationId": "items", "parameters": items_parameters,
+                "responses": _ok("A page of features", "application/geo+json")}},
+            "/collections/{collectionId}/items/{featureId}": {"get": {
+                "operationId": "item",
+                "parameters": [collection_id, {"name": "featureId", "in": "path", "required": True,
+                                               "schema": {"type": "integer"}}],
+                "responses": {**_ok("One feature", "application/geo+json"),
+                              "404": {"description": "No published place has this id."}}}},
+        },
+    }

@@ -1,0 +1,61 @@
+"""`flask export geojson PATH`: the same download as /export/places.geojson, to a file, with a progress bar."""
+
+import os
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from werkzeug.datastructures import MultiDict
+
+from app.db import get_session
+from app.errors import AppError
+from app.queries.export import open_export, parse_filters, snapshot_bind
+
+export_cli = AppGroup("export", help="Export the published places.")
+
+
+@export_cli.command("geojson")
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--bbox", help="Only this area: minLon,minLat,maxLon,maxLat.")
+@click.option("--wheelchair", multiple=True, help="Only these statuses (repeat, or comma-separated).")
+@click.option("--category", multiple=True, help="Only these categories (repeat, or comma-separated).")
+@click.option("--updated-since", help="Only places changed since this ISO 8601 date or time.")
+@click.option("--lines", is_flag=True, help="One Feature per line (like places.geojsonl) instead of a collection.")
+def geojson(path: str, bbox: str | None, wheelchair: tuple[str, ...], category: tuple[str, ...],
+            updated_since: str | None, lines: bool) -> None:
+    """Write the published places to PATH as GeoJSON ('-' for standard output)."""
+    args = MultiDict([("bbox", bbox or ""), ("updated_since", updated_since or "")]
+                     + [("wheelchair", v) for v in wheelchair] + [("category", v) for v in category])
+    try:
+        filters = parse_filters(args)
+    except AppError as error:
+        option = (error.field or "").replace("_", "-")
+        raise click.BadParameter(error.message, param_hint=f"--{option}") from None
+    state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=lines)
+    if path == "-":
+        _write(click.get_binary_stream("stdout"), body, state.matched, show_progress=False)
+        return
+    target = Path(path)
+    # Write beside the target and rename at the end, so a cron job never leaves a half-written file in place.
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with open(partial, "wb") as out:
+            _write(out, body, state.matched, show_progress=True)
+        os.replace(partial, target)
+    finally:
+        body.close()
+        partial.unlink(missing_ok=True)
+    click.echo(f"Wrote {state.matched} places to {target} (snapshot {state.taken_at.isoformat()}).", err=True)
+
+
+def _write(out, body, total: int, *, show_progress: bool) -> None:
+    with click.progressbar(length=total, label="Exporting places", file=click.get_text_stream("stderr"),
+                           hidden=not show_progress) as bar:
+        for chunk in body:
+            out.write(chunk)
+            bar.update(chunk.count(b"\n"))
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(export_cli)

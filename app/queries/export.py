@@ -1,0 +1,239 @@
+"""Streaming reads of the published places for the GeoJSON exports, the `flask export` command and the OGC API.
+
+PostgreSQL builds each feature's JSON text (ST_AsGeoJSON + json_build_object) and COPY streams those lines
+out; Python only frames them. This keeps the export near the speed of psql's own COPY and its memory flat
+in the number of places: nothing is held but one chunk of text (benchmarks/export_bench.py measures both).
+Each export reads inside one read-only REPEATABLE READ transaction, so it reflects a single moment even
+while moderators approve changes.
+"""
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, Select, and_, func, literal, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from app.models import Place
+from app.params import bbox_param, category_param, datetime_param, wheelchair_param
+from app.queries.places import is_published
+from geo.bbox import BBox
+from geo.geojson import COLLECTION_TAIL, collection_head
+
+# COPY's CSV format with a quote and a delimiter that JSON text never contains (PostgreSQL escapes control
+# characters inside JSON strings) passes each feature through byte for byte, with no COPY escaping.
+_COPY_OPTIONS = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
+CHUNK_BYTES = 256 * 1024
+# Bump when the feature format changes, so caches holding the old format are not answered 304.
+FORMAT_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class PlaceFilters:
+    """Which published places a download or an OGC page holds; empty means all."""
+
+    bbox: BBox | None = None
+    wheelchair: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    updated_since: datetime | None = None
+    # Only the OGC API's `datetime` interval sets an upper end.
+    updated_until: datetime | None = None
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query-string parameters, as parse_filters reads them."""
+        args = {}
+        if self.bbox is not None:
+            args["bbox"] = ",".join(f"{v:g}" for v in self.bbox.as_tuple())
+        if self.wheelchair:
+            args["wheelchair"] = ",".join(self.wheelchair)
+        if self.category:
+            args["category"] = ",".join(self.category)
+        if self.updated_since is not None:
+            args["updated_since"] = self.updated_since.isoformat()
+        if self.updated_until is not None:
+            args["updated_until"] = self.updated_until.isoformat()
+        return args
+
+
+def parse_filters(args) -> PlaceFilters:
+    """Read bbox, wheelchair, category and updated_since; a bad value raises ValidationError naming it."""
+    return PlaceFilters(bbox=bbox_param(args), wheelchair=wheelchair_param(args), category=category_param(args),
+                        updated_since=datetime_param(args, "updated_since"))
+
+
+def place_conditions(filters: PlaceFilters):
+    """The WHERE clause selecting the published places the filters ask for."""
+    conditions = [is_published()]
+    if filters.bbox is not None:
+        # `&&` (GeoAlchemy2's intersects) is exact for points and served by the GiST index.
+        conditions.append(Place.geom.intersects(func.ST_MakeEnvelope(*filters.bbox.as_tuple(), 4326)))
+    if filters.wheelchair:
+        conditions.append(Place.wheelchair.in_(filters.wheelchair))
+    if filters.category:
+        conditions.append(Place.category.in_(filters.category))
+    if filters.updated_since is not None:
+        conditions.append(Place.updated_at >= filters.updated_since)
+    if filters.updated_until is not None:
+        conditions.append(Place.updated_at <= filters.updated_until)
+    return and_(*conditions)
+
+
+def feature_json():
+    """SQL building one place's RFC 7946 Feature as JSON text (longitude first, OSM property keys)."""
+    properties = func.json_build_object(
+        "name", Place.name, "category", Place.category, "wheelchair", Place.wheelchair,
+        "toilets:wheelchair", Place.toilets_wheelchair, "wheelchair:description", Place.description,
+        "osm_type", Place.osm_type, "osm_id", Place.osm_id,
+        # Whole seconds, in the transaction's time zone (UTC, set by read_snapshot).
+        "updated_at", func.date_trunc("second", Place.updated_at),
+        "last_verified_at", func.date_trunc("second", Place.last_verified_at),
+    )
+    return func.concat(literal('{"type":"Feature","id":'), Place.id, ',"geometry":',
+                       func.ST_AsGeoJSON(Place.geom, 7), ',"properties":', properties, "}")
+
+
+def features_select(filters: PlaceFilters) -> Select:
+    return select(feature_json()).where(place_conditions(filters))
+
+
+@dataclass(frozen=True)
+class DatasetState:
+    """What one snapshot holds: when it was taken, when the data last changed, how many places match."""
+
+    taken_at: datetime
+    last_modified: datetime | None
+    matched: int
+    has_osm_places: bool
+    fingerprint: str = field(repr=False)
+
+    def etag(self, variant: str) -> str:
+        """A validator for one representation (format + filters) of this dataset state."""
+        return hashlib.sha256(f"{FORMAT_VERSION}|{variant}|{self.fingerprint}".encode()).hexdigest()[:32]
+
+
+@contextmanager
+def read_snapshot(bind: Engine | Connection) -> Iterator[Connection]:
+    """Open one read-only REPEATABLE READ transaction (UTC) to read a consistent snapshot in."""
+    if isinstance(bind, Connection):
+        # Already inside a transaction (a test's outer one): a savepoint in it is the snapshot.
+        with bind.begin_nested():
+            bind.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+            yield bind
+        return
+    with bind.connect().execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True) as conn:
+        with conn.begin():
+            conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+            yield conn
+
+
+def snapshot_bind(session: Session) -> Engine | Connection:
+    """What read_snapshot should open its transaction on for this session."""
+    return session.get_bind()
+
+
+def dataset_state(conn: Connection, filters: PlaceFilters) -> DatasetState:
+    """Measure the snapshot: any approved change, hide, import or verification anywhere changes the fingerprint."""
+    matching = place_conditions(filters)
+    row = conn.execute(select(
+        func.now(), func.count(), func.max(Place.updated_at), func.max(Place.last_verified_at),
+        func.count().filter(matching), func.bool_or(Place.osm_id.is_not(None)).filter(matching),
+    ).select_from(Place)).one()
+    taken_at, total, max_updated, max_verified, matched, has_osm = row
+    moments = [m for m in (max_updated, max_verified) if m is not None]
+    last_modified = max(moments) if moments else None
+    fingerprint = f"{total}|{max_updated and max_updated.isoformat()}|{max_verified and max_verified.isoformat()}"
+    return DatasetState(taken_at=taken_at, last_modified=last_modified, matched=matched,
+                        has_osm_places=bool(has_osm), fingerprint=fingerprint)
+
+
+def iter_feature_lines(conn: Connection, filters: PlaceFilters, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Yield the matching features as UTF-8 JSON text, one per line, in chunks of whole lines."""
+    compiled = features_select(filters).compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY ({compiled}) TO STDOUT WITH {_COPY_OPTIONS}", compiled.params) as copy:
+            buffer: list[bytes] = []
+            size = 0
+            for data in copy:
+                buffer.append(bytes(data))
+                size += len(data)
+                if size >= chunk_bytes:
+                    yield b"".join(buffer)
+                    buffer, size = [], 0
+            if buffer:
+                yield b"".join(buffer)
+
+
+def iter_collection_features(conn: Connection, filters: PlaceFilters) -> Iterator[bytes]:
+    """Yield the matching features separated by commas, as the inside of a FeatureCollection's array."""
+    separator = b""
+    for chunk in iter_feature_lines(conn, filters):
+        # Every line ends in a newline; a comma after each and none after the last keeps the array valid.
+        text = chunk[:-1].replace(b"\n", b"\n,")
+        yield separator + text
+        separator = b"\n,"
+
+
+def _use_utc(session: Session) -> None:
+    # feature_json renders timestamps in the transaction's time zone; the API always speaks UTC.
+    session.execute(text("SET LOCAL TimeZone = 'UTC'"))
+
+
+def count_places(session: Session, filters: PlaceFilters) -> int:
+    """How many published places match the filters."""
+    return session.scalar(select(func.count()).select_from(Place).where(place_conditions(filters)))
+
+
+def feature_page(session: Session, filters: PlaceFilters, *, limit: int, after_id: int = 0) -> list[tuple[int, str]]:
+    """Up to `limit` matching features with an id above after_id, as (id, JSON text), by id."""
+    _use_utc(session)
+    rows = session.execute(
+        select(Place.id, feature_json()).where(place_conditions(filters), Place.id > after_id)
+        .order_by(Place.id).limit(limit))
+    return [(place_id, text) for place_id, text in rows]
+
+
+def extent(session: Session) -> tuple[tuple[float, float, float, float] | None, datetime | None, datetime | None]:
+    """The published places' bounding box and the span of their updated_at."""
+    box, first, last = session.execute(
+        select(func.ST_Extent(Place.geom), func.min(Place.updated_at), func.max(Place.updated_at))
+        .where(is_published())).one()
+    if box is None:
+        return None, first, last
+    # ST_Extent's text is BOX(minx miny,maxx maxy).
+    corners = box[box.index("(") + 1:-1].replace(",", " ").split()
+    return tuple(float(v) for v in corners), first, last
+
+
+def feature_by_id(session: Session, place_id: int) -> str | None:
+    """One published place's feature as JSON text, or None."""
+    _use_utc(session)
+    return session.scalar(select(feature_json()).where(is_published(), Place.id == place_id))
+
+
+def _export_stream(bind: Engine | Connection, filters: PlaceFilters, line_delimited: bool):
+    with read_snapshot(bind) as conn:
+        state = dataset_state(conn, filters)
+        yield state
+        if line_delimited:
+            yield from iter_feature_lines(conn, filters)
+            return
+        yield collection_head(name="stepfree-places", taken_at=state.taken_at,
+                              has_osm_places=state.has_osm_places).encode()
+        yield from iter_collection_features(conn, filters)
+        yield COLLECTION_TAIL.encode()
+
+
+def open_export(bind: Engine | Connection, filters: PlaceFilters, *,
+                line_delimited: bool = False) -> tuple[DatasetState, Iterator[bytes]]:
+    """Start an export in its own snapshot: its state now, its bytes as the iterator is read.
+
+    The snapshot's transaction stays open until the iterator is exhausted or closed (a 304 answer or a
+    client that hangs up closes it early).
+    """
+    stream = _export_stream(bind, filters, line_delimited)
+    state = next(stream)
+    return state, stream
