@@ -60,6 +60,15 @@
                       html: '<span aria-hidden="true">' + count + "</span>"});
   }
 
+  // Markers are buttons for keyboards too: Enter or Space does what a tap does.
+  function onActivate(marker, handler) {
+    marker.on("click", handler);
+    marker.on("keypress", function (e) {
+      var key = e.originalEvent.key;
+      if (key === "Enter" || key === " ") { e.originalEvent.preventDefault(); handler(); }
+    });
+  }
+
   function label(el, text) { if (el) { el.setAttribute("aria-label", text); el.removeAttribute("title"); } }
 
   // ---- loading places for the view -----------------------------------------------------------
@@ -113,13 +122,13 @@
         var m = L.marker(latlng, {icon: clusterIcon(p.count), keyboard: true}).addTo(layer);
         label(m.getElement(), "Group of " + p.count + " places: " + p.yes + " accessible, " + p.limited +
               " partly accessible, " + p.no + " not accessible, " + p.unknown + " unknown. Activate to zoom in.");
-        m.on("click", function () { map.setView(latlng, Math.min(map.getZoom() + 3, 18)); });
+        onActivate(m, function () { map.setView(latlng, Math.min(map.getZoom() + 3, 18)); });
       } else {
         places += 1;
         var marker = L.marker(latlng, {icon: markerIcon(p.wheelchair), keyboard: true, riseOnHover: true}).addTo(layer);
         label(marker.getElement(), p.name + ", " + STATUS_WORDS[p.wheelchair]);
         marker.getElement().dataset.placeId = feature.id;
-        marker.on("click", function () { openPlace(feature.id, marker.getElement()); });
+        onActivate(marker, function () { openPlace(feature.id, marker.getElement()); });
       }
     });
     if (groups) {
