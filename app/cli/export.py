@@ -1,6 +1,7 @@
 """`flask export geojson PATH`: the same download as /export/places.geojson, to a file, with a progress bar."""
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -34,7 +35,8 @@ def geojson(path: str, bbox: str | None, wheelchair: tuple[str, ...], category: 
         raise click.BadParameter(error.message, param_hint=f"--{option}") from None
     state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=lines)
     if path == "-":
-        _write(click.get_binary_stream("stdout"), body, state.matched, show_progress=False)
+        with click.open_file("-", "wb") as out:
+            _write(out, body, state.matched, show_progress=False)
         return
     target = Path(path)
     # Write beside the target and rename at the end, so a cron job never leaves a half-written file in place.
@@ -50,7 +52,7 @@ def geojson(path: str, bbox: str | None, wheelchair: tuple[str, ...], category: 
 
 
 def _write(out, body, total: int, *, show_progress: bool) -> None:
-    with click.progressbar(length=total, label="Exporting places", file=click.get_text_stream("stderr"),
+    with click.progressbar(length=total, label="Exporting places", file=sys.stderr,
                            hidden=not show_progress) as bar:
         for chunk in body:
             out.write(chunk)

@@ -1,0 +1,85 @@
+"""The export reads one consistent snapshot, and `flask export geojson` writes the same data to a file."""
+
+import json
+
+import pytest
+
+from app.queries.export import PlaceFilters, open_export
+from app.services import moderation
+from app.services.submissions import Submitter, submit_status
+from tests.factories import make_place, make_user
+
+
+def _collection(body) -> dict:
+    return json.loads(b"".join(body))
+
+
+def test_export_snapshot_ignores_changes_committed_while_it_streams(live_app, live_db):
+    engine = live_app.extensions["stepfree_db"].engine
+    with live_app.app_context():
+        volunteer = make_user(live_db)
+        moderator = make_user(live_db, role="moderator")
+        place = make_place(live_db, wheelchair="unknown")
+        submission = submit_status(live_db, Submitter(user=volunteer), place.id, {"wheelchair": "yes"})
+        live_db.commit()
+
+        state, body = open_export(engine, PlaceFilters())
+        # A moderator approves and a new place appears after the snapshot was taken, before the body is read.
+        moderation.approve(live_db, submission.id, moderator)
+        make_place(live_db)
+        live_db.commit()
+
+        collection = _collection(body)
+    assert state.matched == 1
+    assert [f["properties"]["wheelchair"] for f in collection["features"]] == ["unknown"]
+    _, after = open_export(engine, PlaceFilters())
+    assert len(_collection(after)["features"]) == 2
+
+
+def test_export_closed_early_gives_its_connection_back(live_app, live_db):
+    engine = live_app.extensions["stepfree_db"].engine
+    for _ in range(3):
+        make_place(live_db)
+    live_db.commit()
+    checked_out = engine.pool.checkedout()
+    for _ in range(engine.pool.size() + 2):
+        state, body = open_export(engine, PlaceFilters())
+        body.close()
+    assert engine.pool.checkedout() == checked_out
+    _, body = open_export(engine, PlaceFilters())
+    assert len(_collection(body)["features"]) == 3
+
+
+def test_export_cli_writes_the_filtered_collection(runner, session, tmp_path):
+    wanted = make_place(session, wheelchair="yes", category="health")
+    make_place(session, wheelchair="no", category="health")
+    make_place(session, wheelchair="yes", category="food")
+    target = tmp_path / "places.geojson"
+    result = runner.invoke(args=["export", "geojson", str(target), "--wheelchair", "yes,limited",
+                                 "--category", "health"])
+    assert result.exit_code == 0, result.output
+    collection = json.loads(target.read_text())
+    assert [f["id"] for f in collection["features"]] == [wanted.id]
+    assert "Wrote 1 places" in result.output
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_export_cli_lines_to_standard_output(runner, session):
+    places = [make_place(session) for _ in range(2)]
+    result = runner.invoke(args=["export", "geojson", "-", "--lines"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert sorted(json.loads(line)["id"] for line in lines) == sorted(p.id for p in places)
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--bbox", "1,2,3"], "--bbox"),
+    (["--wheelchair", "maybe"], "--wheelchair"),
+    (["--updated-since", "last week"], "--updated-since"),
+])
+def test_export_cli_names_the_bad_option(runner, tmp_path, args, option):
+    target = tmp_path / "out.geojson"
+    result = runner.invoke(args=["export", "geojson", str(target), *args])
+    assert result.exit_code == 2
+    assert option in result.output
+    assert not target.exists()
