@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 
 from app.db import get_session
 from app.services.osm_import import ImportSummary, import_records
-from app.services.osm_reader import OsmFileError, check_readable, file_bbox, read_places
+from app.services.osm_reader import OsmFileError, check_readable, count_candidates, file_bbox, read_places
 
 osm_cli = AppGroup("osm", help="Import places from OpenStreetMap.")
 
@@ -23,9 +23,10 @@ def import_command(file: str, mark_gone: bool) -> None:
     try:
         path = check_readable(file)
         bbox = file_bbox(path)
-        with click.progressbar(read_places(path), label=f"Reading {path.name}", show_pos=True,
-                               item_show_func=lambda r: f"{r.osm_type} {r.osm_id}" if r else None) as records:
-            summary = import_records(session, records, source=path.name, bbox=bbox, mark_gone=mark_gone)
+        with click.progressbar(length=count_candidates(path), label=f"Importing {path.name}", show_pos=True,
+                               show_percent=True) as bar:
+            summary = import_records(session, read_places(path, progress=bar.update), source=path.name,
+                                     bbox=bbox, mark_gone=mark_gone)
     except OsmFileError as error:
         session.rollback()
         raise click.ClickException(error.message) from None

@@ -8,7 +8,7 @@ as a record with a skip reason, so the import can count it.
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from geo.osm_tags import CATEGORY_KEYS_ORDER, OsmPlaceValues, place_values, unma
 log = logging.getLogger(__name__)
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2")
-OSM_TYPE_NAMES = {"n": "node", "w": "way", "r": "relation"}
+PROGRESS_STEP = 256
 
 # Skip reasons. The geometry ones mean "still a place in OSM, we just could not place it": such an object is
 # never marked gone. The others mean OSM no longer describes a place StepFree shows.
@@ -107,8 +107,22 @@ def file_bbox(path: str | os.PathLike) -> tuple[float, float, float, float] | No
     return box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat
 
 
-def read_places(path: str | os.PathLike) -> Iterator[OsmRecord]:
-    """Yield one record per candidate object of the file (imported or skipped with a reason)."""
+def count_candidates(path: str | os.PathLike) -> int:
+    """How many objects carry a category key: the length of read_places' progress (a fast C++-side pass)."""
+    file = check_readable(path)
+    try:
+        return sum(1 for _ in osmium.FileProcessor(str(file)).with_filter(
+            osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER)))
+    except RuntimeError as error:
+        raise _file_error(file, error) from None
+
+
+def read_places(path: str | os.PathLike, progress: Callable[[int], None] | None = None) -> Iterator[OsmRecord]:
+    """Yield one record per candidate object of the file (imported or skipped with a reason).
+
+    progress, if given, is called with the number of objects read since its last call; the total is
+    count_candidates(path).
+    """
     file = check_readable(path)
     # Areas are assembled for multipolygon relations only (closed ways are placed from their node lists),
     # and only for those that could be places at all.
@@ -120,6 +134,7 @@ def read_places(path: str | os.PathLike) -> Iterator[OsmRecord]:
     relations: dict[int, OsmPlaceValues] = {}
     areas_built: set[int] = set()
     objects = iter(processor)
+    unreported = 0
     while True:
         try:
             obj = next(objects)
@@ -128,6 +143,11 @@ def read_places(path: str | os.PathLike) -> Iterator[OsmRecord]:
         except RuntimeError as error:
             raise _file_error(file, error) from None
         kind = obj.type_str()
+        if kind != "a":
+            unreported += 1
+            if progress is not None and unreported >= PROGRESS_STEP:
+                progress(unreported)
+                unreported = 0
         if kind == "a":
             if obj.from_way():
                 continue  # closed ways are placed from their own node list below
@@ -141,6 +161,8 @@ def read_places(path: str | os.PathLike) -> Iterator[OsmRecord]:
             record = _node_record(obj)
         if record is not None:
             yield record
+    if progress is not None and unreported:
+        progress(unreported)
     for relation_id, values in relations.items():
         if relation_id not in areas_built:
             yield OsmRecord("relation", relation_id, values, skip=INVALID_AREA,
