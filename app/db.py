@@ -17,7 +17,9 @@ class Database:
 
 
 def init_db(app: Flask, url: str) -> Database:
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping: it costs a round trip on every request, doubling the map API's cheapest answers. A
+    # connection the server dropped raises once, SQLAlchemy invalidates the pool, and the next request reconnects.
+    engine = create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800)
     database = Database(engine)
     app.extensions["stepfree_db"] = database
 

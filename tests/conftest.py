@@ -72,7 +72,7 @@ def session(connection):
         yield s
 
 
-def test_config(database_url: str, **overrides) -> Config:
+def make_test_config(database_url: str, **overrides) -> Config:
     config = Config(DATABASE_URL=database_url, SECRET_KEY="test-secret-key", TILE_URL="/tiles/{z}/{x}/{y}.png")
     for key, value in overrides.items():
         setattr(config, key, value)
@@ -81,7 +81,7 @@ def test_config(database_url: str, **overrides) -> Config:
 
 @pytest.fixture
 def app(database_url, connection):
-    app = create_app(test_config(database_url))
+    app = create_app(make_test_config(database_url))
     app.config["TESTING"] = True
     app.extensions["stepfree_db"].bind_to(connection, join_transaction_mode="create_savepoint")
     with app.app_context():
@@ -141,7 +141,7 @@ def auth(client, session):
 # a test's transaction), so `live_db` empties the tables before and after each test that uses it.
 @pytest.fixture(scope="session")
 def live_app(database_url):
-    app = create_app(test_config(database_url))
+    app = create_app(make_test_config(database_url))
     return app
 
 

@@ -1,0 +1,116 @@
+"""Benchmark GET /api/places over realistic phone viewports, next to the same bbox query in plain psycopg.
+
+    python -m benchmarks.map_api_bench                      # 1,000,000 places, 300 viewports per zoom
+    python -m benchmarks.map_api_bench --places 100000 --viewports 200
+
+Viewports are phone-shaped (390×844 px) and centred near the same real city centres the synthetic places
+gather around, at street (~0.01° wide), city (~0.08°) and region (~1.3°) zoom. For each one, in the same run and
+interleaved, it times (a) the app through its WSGI interface (Flask's test client: routing, parsing,
+validation, the query, the response) and (b) the baseline: one psycopg query that builds the whole
+FeatureCollection in SQL for the same bbox and limit. It prints p50/p95 of both, their ratio, and the
+largest number of features any answer held (never more than `limit`).
+"""
+
+import argparse
+import logging
+import math
+import random
+import statistics
+import sys
+import time
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.config import Config
+from benchmarks.synthetic import CITIES, DEFAULT_PLACES, ensure_synthetic_database
+
+ZOOMS = (("street", 0.01), ("city", 0.08), ("region", 1.3))
+PHONE_ASPECT = 844 / 390
+LIMIT = 500
+
+BASELINE_SQL = """
+SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f.feature), '[]'::json))::text
+FROM (
+    SELECT json_build_object('type', 'Feature', 'id', p.id, 'geometry', ST_AsGeoJSON(p.geom, 7)::json,
+                             'properties', json_build_object('name', p.name, 'category', p.category,
+                                                             'wheelchair', p.wheelchair,
+                                                             'toilets_wheelchair', p.toilets_wheelchair)) AS feature
+    FROM places p
+    WHERE p.geom && ST_MakeEnvelope(%(a)s, %(b)s, %(c)s, %(d)s, 4326) AND p.hidden_at IS NULL AND p.gone_at IS NULL
+    LIMIT %(limit)s
+) f
+"""
+
+
+def viewports(count: int, width: float, rng: random.Random) -> list[tuple[float, float, float, float]]:
+    """Phone-shaped boxes of `width` degrees near real city centres, where people look at the map."""
+    boxes = []
+    for _ in range(count):
+        _, lon, lat, spread = rng.choice(CITIES)
+        cx, cy = rng.gauss(lon, spread), rng.gauss(lat, spread * 0.7)
+        height = width * PHONE_ASPECT * math.cos(math.radians(cy))
+        boxes.append((cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2))
+    return boxes
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def run(places: int, per_zoom: int, seed: int) -> int:
+    url = ensure_synthetic_database(places)
+    app = create_app(Config(DATABASE_URL=url, SECRET_KEY="benchmark"))
+    client = app.test_client()
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    rng = random.Random(seed)
+    print(f"{places:,} places, {per_zoom} phone viewports per zoom, limit {LIMIT}")
+    print(f"{'zoom':<7} {'app p50':>9} {'app p95':>9} {'SQL p50':>9} {'SQL p95':>9} {'p95 ratio':>9} "
+          f"{'max feats':>9} {'clustered':>9}")
+    failures = 0
+    with psycopg.connect(dsn) as conn:
+        for name, width in ZOOMS:
+            boxes = viewports(per_zoom, width, rng)
+            app_ms, sql_ms, max_features, clustered = [], [], 0, 0
+            for i, (a, b, c, d) in enumerate(boxes):
+                query = f"/api/places?bbox={a:.6f},{b:.6f},{c:.6f},{d:.6f}&limit={LIMIT}"
+                start = time.perf_counter()
+                response = client.get(query)
+                elapsed_app = time.perf_counter() - start
+                if response.status_code != 200:
+                    print(f"  {query} answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
+                    failures += 1
+                    continue
+                body = response.get_json(force=True)
+                start = time.perf_counter()
+                conn.execute(BASELINE_SQL, {"a": a, "b": b, "c": c, "d": d, "limit": LIMIT + 1}).fetchone()
+                elapsed_sql = time.perf_counter() - start
+                if i >= 10:  # the first few warm caches and connections
+                    app_ms.append(elapsed_app * 1000)
+                    sql_ms.append(elapsed_sql * 1000)
+                max_features = max(max_features, len(body["features"]))
+                clustered += body["clustered"]
+            ratio = percentile(app_ms, 0.95) / percentile(sql_ms, 0.95)
+            print(f"{name:<7} {statistics.median(app_ms):9.2f} {percentile(app_ms, 0.95):9.2f} "
+                  f"{statistics.median(sql_ms):9.2f} {percentile(sql_ms, 0.95):9.2f} {ratio:8.2f}× "
+                  f"{max_features:9d} {clustered:>5}/{len(boxes)}")
+            if max_features > LIMIT:
+                failures += 1
+    print("times in milliseconds; SQL = one psycopg query building the FeatureCollection for the same bbox")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--places", type=int, default=DEFAULT_PLACES)
+    parser.add_argument("--viewports", type=int, default=300, help="viewports per zoom level")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return run(args.places, args.viewports, args.seed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
