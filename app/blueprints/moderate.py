@@ -87,8 +87,8 @@ def index():
     filters = queue.parse_filters(request.args)
     session = get_session()
     rows = queue.list_queue(session, filters, current_app.config)
-    return render_template("moderate/queue.html", rows=rows, counts=queue.pending_counts(session),
-                           matching=queue.count_matching(session, filters, current_app.config), filters=filters,
+    counts, matching = queue.pending_counts(session, filters, current_app.config)
+    return render_template("moderate/queue.html", rows=rows, counts=counts, matching=matching, filters=filters,
                            filter_args=filters.as_args(), tile_url=current_app.config["TILE_URL"],
                            tile_attribution=current_app.config["TILE_ATTRIBUTION"],
                            last_decision=web_session.get("mod_last_decision"))

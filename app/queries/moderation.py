@@ -95,13 +95,22 @@ def filter_clauses(filters: QueueFilters, config=None) -> list:
     return clauses
 
 
-def pending_counts(session: Session) -> dict[str, int]:
-    """How many submissions wait in the queue, per kind (every kind present, zero included)."""
-    rows = session.execute(select(Submission.kind, func.count()).where(Submission.state == "pending")
-                           .group_by(Submission.kind)).all()
+def pending_counts_statement(filters: QueueFilters | None = None, config=None):
+    """Pending submissions per kind, and per kind how many match the filters, in one scan."""
+    clauses = filter_clauses(filters or QueueFilters(), config)
+    matching = func.count().filter(and_(*clauses)) if clauses else func.count()
+    return (select(Submission.kind, func.count(), matching).where(Submission.state == "pending")
+            .group_by(Submission.kind))
+
+
+def pending_counts(session: Session, filters: QueueFilters | None = None, config=None) -> tuple[dict[str, int], int]:
+    """How many submissions wait per kind (every kind present, zero included), and how many match the filters."""
     counts = dict.fromkeys(SUBMISSION_KINDS, 0)
-    counts.update({kind: n for kind, n in rows})
-    return counts
+    matching = 0
+    for kind, n, matched in session.execute(pending_counts_statement(filters, config)):
+        counts[kind] = n
+        matching += matched
+    return counts, matching
 
 
 @dataclass
@@ -146,11 +155,6 @@ def author_type(submission: Submission, trusted_ids: set[int]) -> str:
     if submission.author_id is None:
         return "anonymous"
     return "trusted" if submission.author_id in trusted_ids else "new"
-
-
-def count_matching(session: Session, filters: QueueFilters, config) -> int:
-    return session.scalar(select(func.count()).select_from(Submission)
-                          .where(Submission.state == "pending", *filter_clauses(filters, config))) or 0
 
 
 @dataclass
