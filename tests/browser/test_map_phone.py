@@ -154,3 +154,49 @@ def test_map_works_without_reachable_tiles_and_clusters_when_zoomed_out(phone_pa
     cluster = page.locator(".leaflet-marker-icon.sf-cluster").first
     expect(cluster).to_be_visible()
     expect(cluster).to_have_attribute("aria-label", re.compile(r"^Group of \d+ places: \d+ accessible"))
+
+
+def test_locate_me_centres_the_map_on_the_phone(phone_page, live_server, live_db):
+    page = phone_page
+    page.context.grant_permissions(["geolocation"], origin=live_server)
+    page.context.set_geolocation({"latitude": 47.1651, "longitude": 9.5095})  # Schaan
+    page.goto(f"{live_server}/")
+    page.get_by_role("button", name="Locate me").tap()
+    expect(page.locator("#map-status")).to_contain_text("centred on your location")
+    # The download link carries the view's bbox once the map has settled there.
+    page.wait_for_function("""() => {
+        const b = new URL(document.querySelector('#download-link').href).searchParams.get('bbox').split(',').map(Number);
+        return b[0] < 9.5095 && 9.5095 < b[2] && b[1] < 47.1651 && 47.1651 < b[3];
+    }""")
+
+
+def test_search_finds_a_place_and_opens_it(phone_page, live_server, live_db):
+    _load_demo(live_db)
+    page = phone_page
+    page.goto(f"{live_server}/")
+    page.get_by_role("searchbox", name="Find a place by name").fill("Museum Schaan")
+    page.get_by_role("button", name="Search").tap()
+    result = page.get_by_role("list", name="Search results").get_by_role("button").first
+    expect(result).to_contain_text("Museum Schaan")
+    result.tap()
+    expect(page.locator("#sheet-title")).to_contain_text("Museum Schaan")
+
+
+def test_an_answer_given_offline_is_kept_and_sent_when_back_online(phone_page, live_server, live_db):
+    places = _load_demo(live_db)
+    page = phone_page
+    page.goto(f"{live_server}/")
+    page.get_by_role("button", name="List").tap()
+    page.get_by_role("list").locator(".list-item").first.tap()
+    expect(page.locator("#sheet-title")).not_to_be_empty()
+    name = page.locator("#sheet-title").text_content()
+    page.context.set_offline(True)
+    page.get_by_role("button", name=re.compile(r"^No")).tap()
+    expect(page.locator("#sheet-message")).to_contain_text("kept on this phone")
+    assert live_db.scalars(select(Submission)).all() == []
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#map-status")).to_contain_text("saved while offline was sent")
+    place = next(p for p in places if p.name == name)
+    stored = live_db.scalars(select(Submission).where(Submission.place_id == place.id)).one()
+    assert stored.proposed == {"wheelchair": "no"}
