@@ -99,16 +99,20 @@ def measure(path: Path, repeat: int, url: str) -> dict:
     if again.unchanged != summary.places:
         raise SystemExit(f"re-import was not a no-op: {again.as_dict()}")
     return {"objects": objects, "records": records, "places": summary.places, "decode": decode_s, "read": read_s,
-            "reader": reader_s,
-            "import": import_s, "reimport": reimport_s}
+            "reader": reader_s, "import": import_s, "reimport": reimport_s}
+
+
+MEASUREMENTS = (("pyosmium decode only (floor)", "decode"), ("pyosmium read (baseline)", "read"),
+                ("StepFree reader, no database", "reader"), ("first import", "import"),
+                ("re-import (no changes)", "reimport"))
 
 
 def report(path: Path, figures: dict) -> str:
+    """The figures as a table, each next to the plain pyosmium read."""
     objects = figures["objects"]
     lines = [f"{path.name}: {objects} OSM objects, {figures['records']} candidates, "
              f"{figures['places']} places imported", ""]
-    for label, key in (("pyosmium decode only (floor)", "decode"), ("pyosmium read (baseline)", "read"), ("StepFree reader, no database", "reader"),
-                       ("first import", "import"), ("re-import (no changes)", "reimport")):
+    for label, key in MEASUREMENTS:
         seconds = figures[key]
         lines.append(f"  {label:30} {seconds:8.3f} s  {objects / seconds:12,.0f} objects/s  "
                      f"{seconds / figures['read']:6.1f}x the read time")

@@ -27,8 +27,8 @@ from app.models import Place, Revision, Submission
 from app.models.base import utcnow
 from app.services.audit import record_event
 from app.services.moderation import CORRECTION_FIELDS, STATUS_FIELDS
-from app.services.osm_reader import DUPLICATE, OsmRecord, check_readable, file_bbox, read_places
-from app.services.places import apply_change, create_place, place_point
+from app.services.osm_reader import DUPLICATE, UNMAPPED, OsmRecord, check_readable, file_bbox, read_places
+from app.services.places import apply_change, create_place, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
                 present.add(record.key)
             if record.skip is not None:
                 summary.skipped[record.skip] += 1
-                if record.detail and record.skip.startswith("no StepFree category"):
+                if record.skip == UNMAPPED and record.detail:
                     summary.unmapped_tags[record.detail] += 1
                 continue
             summary.value_notes.update(record.values.notes)
@@ -142,10 +142,9 @@ def _create(session: Session, record: OsmRecord) -> Place:
 
 def current_values(place: Place) -> dict:
     """The place's public values in osm_seen's shape (ours, in the three-way merge)."""
-    lon, lat = place_point(place)
-    return {"name": place.name, "category": place.category, "wheelchair": place.wheelchair,
-            "toilets_wheelchair": place.toilets_wheelchair, "description": place.description,
-            "lon": lon, "lat": lat, "gone": place.gone_at is not None}
+    values = snapshot(place)
+    del values["hidden"]  # a moderator's hiding is StepFree's own business; OSM has no such field
+    return values
 
 
 def three_way(base: dict, theirs: dict, ours: dict) -> tuple[dict, dict]:
@@ -172,11 +171,10 @@ def merge_place(session: Session, place: Place, theirs: dict, summary: ImportSum
     revision = None
     if take:
         revision = apply_change(session, place, take, revision_source="import", verified=False)
-    filed = False
     for kind, fields in (("status", STATUS_FIELDS), ("correction", CORRECTION_FIELDS)):
         proposed = {k: v for k, v in conflict.items() if k in fields}
         if proposed:
-            filed = file_conflict(session, place, kind, proposed, ours, summary) or filed
+            file_conflict(session, place, kind, proposed, ours, summary)
     if place.osm_seen != theirs:
         place.osm_seen = theirs  # bookkeeping of what OSM said, not a public value: no revision
     if conflict:
