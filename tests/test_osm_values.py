@@ -108,6 +108,7 @@ def test_import_skips_with_counted_reasons(session):
         "no StepFree category for its tags": 2,       # n37 fountain, n39 vacant shop
         "way is not closed": 1,                        # w40
         "way has nodes missing from the file": 1,      # w41
+        "node has no valid location": 1,               # n42, latitude 91.5
     }
     assert dict(summary.unmapped_tags) == {"amenity=fountain": 1, "shop=vacant": 1}
     # The named road n38 is not a place and not worth a line in the report.

@@ -31,10 +31,11 @@ NO_NAME = "no name"
 UNMAPPED = "no StepFree category for its tags"
 OPEN_WAY = "way is not closed"
 MISSING_NODES = "way has nodes missing from the file"
+INVALID_LOCATION = "node has no valid location"
 INVALID_AREA = "area geometry is invalid"
 NOT_AN_AREA = "relation is not a multipolygon"
 DUPLICATE = "object appears twice in the file"
-GEOMETRY_REASONS = frozenset({OPEN_WAY, MISSING_NODES, INVALID_AREA, NOT_AN_AREA})
+GEOMETRY_REASONS = frozenset({OPEN_WAY, MISSING_NODES, INVALID_LOCATION, INVALID_AREA, NOT_AN_AREA})
 
 
 class OsmFileError(AppError):
@@ -186,7 +187,7 @@ def _node_record(node) -> OsmRecord | None:
     record = _classify("node", node.id, node.tags)
     if record is not None and record.skip is None:
         if not node.location.valid():
-            record.skip = MISSING_NODES
+            record.skip = INVALID_LOCATION
         else:
             record.lon, record.lat = rounded(node.location.lon, node.location.lat)
     return record
