@@ -103,3 +103,14 @@ def test_cli_broken_file_exits_with_the_reason_and_imports_nothing(runner, sessi
     assert result.exit_code == 1
     assert "Error:" in result.output and "Nothing was imported" in result.output
     assert session.scalar(select(func.count()).select_from(Place)) == 0
+
+
+def test_cli_mark_gone_reports_the_places_it_marked(runner, session):
+    assert runner.invoke(args=["osm", "import", str(DATA / "merge_v1.osm")]).exit_code == 0
+    without = runner.invoke(args=["osm", "import", str(DATA / "merge_v2.osm")])
+    assert "not in this file (see --mark-gone)" in without.output
+    result = runner.invoke(args=["osm", "import", "--mark-gone", str(DATA / "merge_v2.osm")])
+    assert result.exit_code == 0, result.output
+    marked = next(line for line in result.output.splitlines() if line.strip().startswith("marked gone"))
+    assert marked.split()[-1] == "2"
+    assert session.scalar(select(func.count()).select_from(Place).where(Place.gone_at.is_not(None))) == 2

@@ -15,8 +15,8 @@ osm_cli = AppGroup("osm", help="Import places from OpenStreetMap.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--mark-gone", is_flag=True, default=False,
               help="The file is a complete extract of the area StepFree covers: mark imported places it no "
-                   "longer contains (inside its bounding box) as gone. Places with local changes go to the "
-                   "moderation queue instead.")
+                   "longer contains as gone (only inside the bounding box its header declares, if any). Places "
+                   "with local changes are never marked gone: a correction goes to the moderation queue.")
 def import_command(file: str, mark_gone: bool) -> None:
     """Import the places of an .osm.pbf or .osm FILE (all or nothing, in one transaction)."""
     session = get_session()
