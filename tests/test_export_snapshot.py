@@ -1,6 +1,9 @@
 """The export reads one consistent snapshot, and `flask export geojson` writes the same data to a file."""
 
 import json
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -48,6 +51,30 @@ def test_export_closed_early_gives_its_connection_back(live_app, live_db):
     assert engine.pool.checkedout() == checked_out
     _, body = open_export(engine, PlaceFilters())
     assert len(_collection(body)["features"]) == 3
+
+
+@pytest.mark.parametrize("method, headers, status", [
+    ("HEAD", {}, 200),
+    ("GET", {"If-None-Match": "*"}, 304),
+    ("GET", {}, 200),
+])
+def test_export_over_http_leaves_no_transaction_open(live_app, live_db, live_server, method, headers, status):
+    engine = live_app.extensions["stepfree_db"].engine
+    make_place(live_db)
+    live_db.commit()
+    checked_out = engine.pool.checkedout()
+    request = urllib.request.Request(f"{live_server}/export/places.geojson", method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request) as response:
+            answered, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        answered, body = error.code, error.read()
+    assert answered == status
+    assert (len(body) > 0) == (method == "GET" and status == 200)
+    deadline = time.monotonic() + 5
+    while engine.pool.checkedout() != checked_out and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.pool.checkedout() == checked_out
 
 
 def test_export_cli_writes_the_filtered_collection(runner, session, tmp_path):

@@ -61,7 +61,8 @@ def test_ogc_items_pages_through_exactly_the_published_places(client, session):
         assert response.mimetype == GEOJSON
         page = response.get_json()
         assert page["type"] == "FeatureCollection"
-        assert page["numberMatched"] == 6 and page["numberReturned"] == len(page["features"]) <= 2
+        assert page.get("numberMatched", 6) == 6 and page["numberReturned"] == len(page["features"]) <= 2
+        assert ("numberMatched" in page) == (pages == 0)
         seen.extend(feature["id"] for feature in page["features"])
         url = _links(page).get("next", {}).get("href")
         pages += 1

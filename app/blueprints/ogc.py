@@ -101,13 +101,11 @@ def items(collection_id: str):
         args = {**request.args.to_dict(), "limit": str(limit), "after": str(page[-1][0])}
         links.append(_link("next", url_for(".items", collection_id=COLLECTION_ID, _external=True, **args),
                            GEOJSON, "The next page"))
-    members = {
-        "type": "FeatureCollection",
-        "timeStamp": iso_utc(datetime.now().astimezone()),
-        "numberMatched": queries.count_places(session, filters),
-        "numberReturned": len(page),
-        "links": links,
-    }
+    members = {"type": "FeatureCollection", "timeStamp": iso_utc(datetime.now().astimezone())}
+    if after == 0:
+        # Counting costs a scan of the matching places: once per walk through the pages is enough.
+        members["numberMatched"] = queries.count_places(session, filters)
+    members.update({"numberReturned": len(page), "links": links})
     # The features are JSON text from PostgreSQL already: splice them in rather than parse and re-encode.
     head = json.dumps(members)[:-1]
     body = head + ',"features":[' + ",".join(text for _, text in page) + "]}"
