@@ -65,6 +65,8 @@ def test_moderation_e2e_keyboard_only(laptop_page, live_server, live_app, live_d
     # The public side shows the approved status, in words.
     page.goto(f"{live_server}/places/{ramp.id}")
     expect(page.locator("#wheelchair-status")).to_contain_text("Partly accessible")
+    expect(page.get_by_text("Version 2")).to_be_visible()
+    assert axe_violations(page) == [], describe(axe_violations(page))
     with urllib.request.urlopen(f"{live_server}/api/places/{ramp.id}") as response:
         feature = json.load(response)
     assert feature["properties"]["wheelchair"] == "limited"
