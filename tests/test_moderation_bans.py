@@ -92,3 +92,16 @@ def test_revert_changes_only_touches_the_chosen_places(session):
     session.refresh(first)
     session.refresh(second)
     assert (first.wheelchair, second.wheelchair) == ("yes", "no")
+
+
+def test_admin_ban_from_the_users_page_also_rejects_pending_work(client, session, auth):
+    from tests.conftest import csrf_token_from
+    auth.login_as("admin")
+    abuser = make_user(session)
+    submission = submit_status(session, Submitter(user=abuser), make_place(session).id, {"wheelchair": "no"})
+    session.commit()
+    token = csrf_token_from(client.get("/admin/users").get_data(as_text=True))
+    response = client.post(f"/admin/users/{abuser.id}/ban", data={"reason": "spam", "csrf_token": token})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Submission, submission.id).reason_code == "banned"

@@ -10,7 +10,7 @@ from app.blueprints.access import role_required
 from app.db import get_session
 from app.models import ROLES
 from app.queries import users as user_queries
-from app.services import accounts
+from app.services import accounts, bans
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -53,9 +53,11 @@ def ban(user_id: int):
     session = get_session()
     user = accounts.get_user(session, user_id)
     if form.validate_on_submit():
-        accounts.ban_user(session, current_user, user, form.reason.data)
+        # The same ban as the moderators' one, so the user's pending submissions are rejected too.
+        rejected = bans.ban(session, current_user, bans.Author(user_id=user.id), form.reason.data)
         session.commit()
-        flash(f"{user.display_name} is banned.", "success")
+        flash(f"{user.display_name} is banned; {len(rejected)} pending submission(s) rejected. "
+              "Review their applied changes on the ban page.", "success")
     else:
         flash("The reason may have at most 500 characters.", "error")
     return redirect(url_for("admin.users"))
