@@ -47,13 +47,6 @@ def values_at_version(session: Session, place_id: int, version: int) -> dict:
     return {k: values[k] for k in PLACE_FIELDS if k in values}
 
 
-def get_revision(session: Session, revision_id: int) -> Revision:
-    revision = session.get(Revision, revision_id)
-    if revision is None:
-        raise NotFound(f"There is no revision {revision_id}.", "revision_id")
-    return revision
-
-
 def get_visible_place(session: Session, place_id: int, *, include_unpublished: bool) -> Place:
     """A place for its page: hidden or gone places exist only for moderators."""
     place = session.get(Place, place_id)

@@ -96,7 +96,7 @@ def filter_clauses(filters: QueueFilters, config=None) -> list:
 
 
 def pending_counts_statement(filters: QueueFilters | None = None, config=None):
-    """Pending submissions per kind, and per kind how many match the filters, in one scan."""
+    """Select pending submissions per kind, and per kind how many match the filters, in one scan."""
     clauses = filter_clauses(filters or QueueFilters(), config)
     matching = func.count().filter(and_(*clauses)) if clauses else func.count()
     return (select(Submission.kind, func.count(), matching).where(Submission.state == "pending")
@@ -150,6 +150,7 @@ def list_queue(session: Session, filters: QueueFilters, config, *, limit: int = 
 
 
 def author_type(submission: Submission, trusted_ids: set[int]) -> str:
+    """anonymous, new, trusted or import, as the queue's author filter names them."""
     if submission.origin == "import":
         return "import"
     if submission.author_id is None:
@@ -226,6 +227,7 @@ def pending_by_author_id(session: Session, user_id: int | None, device_hash: str
 
 
 def get_submission(session: Session, submission_id: int) -> Submission:
+    """One submission by id, or NotFound naming submission_id."""
     submission = session.get(Submission, submission_id)
     if submission is None:
         raise NotFound(f"There is no submission {submission_id}.", "submission_id")
@@ -242,6 +244,7 @@ class LogFilters:
 
 
 def parse_log_filters(args) -> LogFilters:
+    """Audit log filters from query-string arguments; a bad value raises ValidationError naming it."""
     return LogFilters(actor_id=int_param(args, "actor", default=0, minimum=0) or None,
                       actions=choices_param(args, "action", MODERATION_ACTIONS),
                       since=datetime_param(args, "since"), until=datetime_param(args, "until"),
@@ -312,6 +315,7 @@ class ReviewContext:
 
 
 def place_values(place: Place) -> dict:
+    """A place's reviewable values as plain JSON-ready data."""
     point = to_shape(place.geom)
     return {"name": place.name, "category": place.category, "wheelchair": place.wheelchair,
             "toilets_wheelchair": place.toilets_wheelchair, "description": place.description,

@@ -78,6 +78,8 @@ def release(session: Session, submission_id: int, actor: User, *, action: str = 
     if holder not in (None, actor.id) and not actor.is_admin:
         raise Forbidden("Only an admin can release another moderator's claim.", "submission_id")
     previous = submission.claimed_by_id
+    if holder not in (None, actor.id):
+        log.info("admin %s released submission %s held by user %s", actor.id, submission.id, holder)
     submission.claimed_by_id = None
     submission.claim_expires_at = None
     record_event(session, actor, action, submission_id=submission.id, place_id=submission.place_id,

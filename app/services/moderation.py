@@ -18,7 +18,7 @@ from app.models import Place, Submission, User
 from app.models.base import utcnow
 from app.models.submissions import REJECT_REASONS
 from app.services.audit import record_event
-from app.services.places import apply_change, create_place, get_place, place_point
+from app.services.places import apply_change, create_place, get_place
 
 __all__ = ["approve", "reject", "bulk_decide", "lock_submission", "is_stale", "ensure_not_claimed_by_other", "finish",
            "StaleBaseVersion", "ClaimedByOther"]
