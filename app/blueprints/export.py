@@ -66,7 +66,6 @@ def _download(kind: str) -> Response:
     # Caches may keep the file but must ask whether it changed (a cheap 304) before reusing it.
     response.headers["Cache-Control"] = "public, no-cache"
     response.headers["Link"] = f'<{LICENSE_URL}>; rel="license"'
-    response.headers["X-Places-Count"] = str(state.matched)
     return response
 
 

@@ -96,18 +96,20 @@ def feature_json():
 
 
 def features_select(filters: PlaceFilters) -> Select:
+    """Select the feature text of every matching published place."""
     return select(feature_json()).where(place_conditions(filters))
 
 
 @dataclass(frozen=True)
 class DatasetState:
-    """What one snapshot holds: when it was taken, when the data last changed, how many places match."""
+    """What one snapshot holds: when it was taken, when the data last changed, whether OSM data is in it."""
 
     taken_at: datetime
     last_modified: datetime | None
-    matched: int
     has_osm_places: bool
     fingerprint: str = field(repr=False)
+    # Counted only when asked (the command line's progress bar): it costs a pass over the matching places.
+    matched: int | None = None
 
     def etag(self, variant: str) -> str:
         """A validator for one representation (format + filters) of this dataset state."""
@@ -134,19 +136,19 @@ def snapshot_bind(session: Session) -> Engine | Connection:
     return session.get_bind()
 
 
-def dataset_state(conn: Connection, filters: PlaceFilters) -> DatasetState:
+def dataset_state(conn: Connection, filters: PlaceFilters, *, count: bool = False) -> DatasetState:
     """Measure the snapshot: any approved change, hide, import or verification anywhere changes the fingerprint."""
+    # Places are never deleted, and every change bumps updated_at except a verification that confirms the
+    # values, which only moves last_verified_at: these three cover every change to what an export shows.
+    taken_at, total, max_updated, max_verified = conn.execute(select(
+        func.now(), func.count(), func.max(Place.updated_at), func.max(Place.last_verified_at)).select_from(Place)).one()
     matching = place_conditions(filters)
-    row = conn.execute(select(
-        func.now(), func.count(), func.max(Place.updated_at), func.max(Place.last_verified_at),
-        func.count().filter(matching), func.bool_or(Place.osm_id.is_not(None)).filter(matching),
-    ).select_from(Place)).one()
-    taken_at, total, max_updated, max_verified, matched, has_osm = row
+    has_osm = conn.scalar(select(select(Place.id).where(matching, Place.osm_id.is_not(None)).exists()))
+    matched = conn.scalar(select(func.count()).select_from(Place).where(matching)) if count else None
     moments = [m for m in (max_updated, max_verified) if m is not None]
-    last_modified = max(moments) if moments else None
     fingerprint = f"{total}|{max_updated and max_updated.isoformat()}|{max_verified and max_verified.isoformat()}"
-    return DatasetState(taken_at=taken_at, last_modified=last_modified, matched=matched,
-                        has_osm_places=bool(has_osm), fingerprint=fingerprint)
+    return DatasetState(taken_at=taken_at, last_modified=max(moments) if moments else None,
+                        has_osm_places=bool(has_osm), fingerprint=fingerprint, matched=matched)
 
 
 def iter_feature_lines(conn: Connection, filters: PlaceFilters, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -196,11 +198,22 @@ def feature_page(session: Session, filters: PlaceFilters, *, limit: int, after_i
     return [(place_id, text) for place_id, text in rows]
 
 
+# Above this many rows the collection's spatial extent comes from the planner's statistics, not a full scan.
+EXACT_EXTENT_MAX_ROWS = 50_000
+
+
 def extent(session: Session) -> tuple[tuple[float, float, float, float] | None, datetime | None, datetime | None]:
     """The published places' bounding box and the span of their updated_at."""
-    box, first, last = session.execute(
-        select(func.ST_Extent(Place.geom), func.min(Place.updated_at), func.max(Place.updated_at))
-        .where(is_published())).one()
+    first, last = session.execute(
+        select(func.min(Place.updated_at), func.max(Place.updated_at)).where(is_published())).one()
+    rows = session.scalar(text("SELECT reltuples FROM pg_class WHERE oid = 'places'::regclass"))
+    box = None
+    if rows is not None and rows > EXACT_EXTENT_MAX_ROWS:
+        # GIS clients ask for the collection on every open; an estimate (it may include hidden places) is
+        # what they need to frame the layer, and it costs nothing.
+        box = session.scalar(text("SELECT ST_EstimatedExtent('public', 'places', 'geom')::text"))
+    if box is None:
+        box = session.scalar(select(func.ST_Extent(Place.geom)).where(is_published()))
     if box is None:
         return None, first, last
     # ST_Extent's text is BOX(minx miny,maxx maxy).
@@ -214,9 +227,9 @@ def feature_by_id(session: Session, place_id: int) -> str | None:
     return session.scalar(select(feature_json()).where(is_published(), Place.id == place_id))
 
 
-def _export_stream(bind: Engine | Connection, filters: PlaceFilters, line_delimited: bool):
+def _export_stream(bind: Engine | Connection, filters: PlaceFilters, line_delimited: bool, count: bool):
     with read_snapshot(bind) as conn:
-        state = dataset_state(conn, filters)
+        state = dataset_state(conn, filters, count=count)
         yield state
         if line_delimited:
             yield from iter_feature_lines(conn, filters)
@@ -228,12 +241,12 @@ def _export_stream(bind: Engine | Connection, filters: PlaceFilters, line_delimi
 
 
 def open_export(bind: Engine | Connection, filters: PlaceFilters, *,
-                line_delimited: bool = False) -> tuple[DatasetState, Iterator[bytes]]:
+                line_delimited: bool = False, count: bool = False) -> tuple[DatasetState, Iterator[bytes]]:
     """Start an export in its own snapshot: its state now, its bytes as the iterator is read.
 
     The snapshot's transaction stays open until the iterator is exhausted or closed (a 304 answer or a
     client that hangs up closes it early).
     """
-    stream = _export_stream(bind, filters, line_delimited)
+    stream = _export_stream(bind, filters, line_delimited, count)
     state = next(stream)
     return state, stream
