@@ -119,11 +119,11 @@ def bench_claims(app: Flask, conninfo: str, moderator_ids: list[int], rounds: in
                 session.commit()
                 service.append(time.perf_counter() - started)
                 assert submission is not None
-            sql, params = _compiled(claims.next_claim_statement(config=app.config))
+            actor = moderator_ids[2 * i + 1]
+            sql, params = _compiled(claims.next_claim_statement(config=app.config, moderator_id=actor))
             started = time.perf_counter()
             with raw.transaction():
                 row = raw.execute(sql, params).fetchone()
-                actor = moderator_ids[2 * i + 1]
                 raw.execute(CLAIM_UPDATE_SQL, {"actor": actor, "id": row["id"]})
                 raw.execute(CLAIM_EVENT_SQL, {"actor": actor, "id": row["id"], "place": row["place_id"]})
             bare.append(time.perf_counter() - started)

@@ -50,8 +50,9 @@ def test_claim_next_honours_filters_and_exclusions(session):
     report = submit_report(session, DEVICE, place.id, {"problem": "closed"})
     from app.queries.moderation import QueueFilters
     assert claims.claim_next(session, moderator, QueueFilters(kinds=("report",))).id == report.id
-    assert claims.claim_next(session, moderator, QueueFilters(kinds=("report",))) is None
-    assert claims.claim_next(session, moderator, exclude_ids=[status.id]) is None
+    other = make_user(session, role="moderator")
+    assert claims.claim_next(session, other, QueueFilters(kinds=("report",))) is None
+    assert claims.claim_next(session, other, exclude_ids=[status.id]) is None
 
 
 def test_expired_lease_returns_the_item_to_the_queue(session):
@@ -296,3 +297,11 @@ def test_a_report_cannot_be_approved_as_such(session):
     with pytest.raises(ValidationError):
         moderation.approve(session, report.id, moderator)
     assert report.state == "pending"
+
+
+def test_claim_next_offers_the_moderators_own_claim_before_others(session):
+    moderator = make_user(session, role="moderator")
+    _, (first, second) = _pending(session, 2)
+    claims.claim(session, second.id, moderator)
+    assert claims.claim_next(session, moderator, exclude_ids=[first.id]).id == second.id
+    assert claims.claim_next(session, make_user(session, role="moderator")).id == first.id

@@ -22,15 +22,19 @@ from app.services.moderation import lease_length, lock_submission
 log = logging.getLogger(__name__)
 
 
-def claimable():
-    """Pending and held by nobody (or by someone whose lease ran out)."""
-    return (Submission.state == "pending") & or_(Submission.claimed_by_id.is_(None),
-                                                 Submission.claim_expires_at <= utcnow())
+def claimable(moderator_id: int | None = None):
+    """Pending and held by nobody, by someone whose lease ran out, or by this moderator already."""
+    free = [Submission.claimed_by_id.is_(None), Submission.claim_expires_at <= utcnow()]
+    if moderator_id is not None:
+        # A moderator's own live claims come back first in line (after an undo, or a closed tab).
+        free.append(Submission.claimed_by_id == moderator_id)
+    return (Submission.state == "pending") & or_(*free)
 
 
-def next_claim_statement(filters: QueueFilters | None = None, exclude_ids=(), *, config=None):
+def next_claim_statement(filters: QueueFilters | None = None, exclude_ids=(), *, config=None,
+                         moderator_id: int | None = None):
     """The select that finds and locks the next claimable submission (shared with the benchmark)."""
-    stmt = (select(Submission).where(claimable(), *filter_clauses(filters or QueueFilters(), config))
+    stmt = (select(Submission).where(claimable(moderator_id), *filter_clauses(filters or QueueFilters(), config))
             .order_by(Submission.created_at, Submission.id).limit(1)
             .with_for_update(skip_locked=True, of=Submission))
     if exclude_ids:
@@ -41,7 +45,8 @@ def next_claim_statement(filters: QueueFilters | None = None, exclude_ids=(), *,
 def claim_next(session: Session, moderator: User, filters: QueueFilters | None = None,
                exclude_ids=()) -> Submission | None:
     """Claim the oldest pending submission matching `filters` for `moderator`; None if the queue is empty."""
-    submission = session.scalar(next_claim_statement(filters, exclude_ids, config=current_app.config)
+    submission = session.scalar(next_claim_statement(filters, exclude_ids, config=current_app.config,
+                                                     moderator_id=moderator.id)
                                 .execution_options(populate_existing=True))
     if submission is None:
         return None

@@ -88,3 +88,28 @@ def test_moderation_e2e_shortcuts_do_not_fire_while_typing(laptop_page, live_ser
     assert page.url == f"{live_server}/moderate/submissions/{approved.id}"
     live_db.expire_all()
     assert live_db.get(Submission, approved.id).state == "pending"
+
+
+def test_moderation_e2e_undo_and_skip_by_keyboard(laptop_page, live_server, live_app, live_db):
+    moderator, ramp, approved, rejected = _seed(live_app, live_db)
+    page = laptop_page
+    page.goto(f"{live_server}/account/login")
+    page.get_by_label("Email").fill(moderator.email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server}/moderate")
+    page.keyboard.press("n")
+    page.wait_for_url(f"{live_server}/moderate/submissions/{approved.id}")
+    page.keyboard.press("a")
+    page.wait_for_url(f"{live_server}/moderate/submissions/{rejected.id}")
+    page.keyboard.press("u")
+    page.wait_for_url(f"{live_server}/moderate/submissions/{approved.id}")
+    expect(page.get_by_text(f"Undone: submission {approved.id} is pending again")).to_be_visible()
+    page.keyboard.press("s")
+    # Skipping the undone item moves on to the one this moderator still holds.
+    page.wait_for_url(f"{live_server}/moderate/submissions/{rejected.id}")
+    live_db.expire_all()
+    skipped = live_db.get(Submission, approved.id)
+    assert skipped.state == "pending" and skipped.claimed_by_id is None
+    live_db.refresh(ramp)
+    assert ramp.wheelchair == "unknown" and ramp.version == 3
