@@ -26,7 +26,7 @@ def claimable(moderator_id: int | None = None):
     """Pending and held by nobody, by someone whose lease ran out, or by this moderator already."""
     free = [Submission.claimed_by_id.is_(None), Submission.claim_expires_at <= utcnow()]
     if moderator_id is not None:
-        # A moderator's own live claims come back first in line (after an undo, or a closed tab).
+        # A moderator's own live claims stay claimable by them (after an undo, or a closed tab).
         free.append(Submission.claimed_by_id == moderator_id)
     return (Submission.state == "pending") & or_(*free)
 
