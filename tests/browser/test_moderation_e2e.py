@@ -113,3 +113,18 @@ def test_moderation_e2e_undo_and_skip_by_keyboard(laptop_page, live_server, live
     assert skipped.state == "pending" and skipped.claimed_by_id is None
     live_db.refresh(ramp)
     assert ramp.wheelchair == "unknown" and ramp.version == 3
+
+
+def test_moderation_e2e_tool_pages_are_accessible(laptop_page, live_server, live_app, live_db):
+    moderator, ramp, approved, _ = _seed(live_app, live_db)
+    page = laptop_page
+    page.goto(f"{live_server}/account/login")
+    page.get_by_label("Email").fill(moderator.email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    device_hash = hash_device_token("e2e-phone")
+    for path, heading in ((f"/moderate/ban?device={device_hash}", "Ban an anonymous device"),
+                          ("/moderate/log", "Audit log"), (f"/places/{ramp.id}", "Ramp Café")):
+        page.goto(f"{live_server}{path}")
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        assert axe_violations(page) == [], (path, describe(axe_violations(page)))
