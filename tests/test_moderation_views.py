@@ -251,3 +251,16 @@ def test_ban_preview_then_ban(client, session, app, moderator):
     assert session.get(Place, place.id).wheelchair == "yes"
     assert session.get(Submission, pending.id).reason_code == "banned"
     assert client.get("/moderate/ban?device=nothex").status_code == 400
+
+
+def test_queue_pages_through_older_items(client, session, app, moderator):
+    with app.app_context():
+        place = make_place(session)
+        device = Submitter(device_hash=hash_device_token("pager"))
+        ids = [submit_status(session, device, place.id, {"wheelchair": "yes"}).id for _ in range(52)]
+        session.commit()
+    first = client.get("/moderate").get_data(as_text=True)
+    assert "showing 1–50" in first and f">{ids[49]}</a>" in first and f">{ids[50]}</a>" not in first
+    second = client.get("/moderate?page=2").get_data(as_text=True)
+    assert "showing 51–52" in second and f">{ids[51]}</a>" in second and "Newer 50" in second
+    assert client.get("/moderate?page=0").status_code == 400

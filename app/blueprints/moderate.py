@@ -13,6 +13,7 @@ from app.blueprints.access import role_required
 from app.db import get_session
 from app.errors import AppError, ValidationError
 from app.models.submissions import REJECT_REASONS
+from app.params import int_param
 from app.queries import moderation as queue
 from app.queries.history import list_revisions
 from app.services import claims, moderation, reports, reverts
@@ -85,10 +86,12 @@ def _render_review(submission_id: int, error: str | None = None):
 @role_required("moderator")
 def index():
     filters = queue.parse_filters(request.args)
+    page = int_param(request.args, "page", default=1, maximum=10_000)
     session = get_session()
-    rows = queue.list_queue(session, filters, current_app.config)
+    rows = queue.list_queue(session, filters, current_app.config, offset=(page - 1) * queue.QUEUE_PAGE_SIZE)
     counts, matching = queue.pending_counts(session, filters, current_app.config)
     return render_template("moderate/queue.html", rows=rows, counts=counts, matching=matching, filters=filters,
+                           page=page, page_size=queue.QUEUE_PAGE_SIZE,
                            filter_args=filters.as_args(), tile_url=current_app.config["TILE_URL"],
                            tile_attribution=current_app.config["TILE_ATTRIBUTION"],
                            last_decision=web_session.get("mod_last_decision"))
