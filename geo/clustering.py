@@ -23,3 +23,15 @@ def grid_cell_size(box: BBox, max_cells: int) -> float:
 def should_cluster(box: BBox, cluster_span: float) -> bool:
     """Wide views are answered with clusters: no phone can show thousands of markers usefully."""
     return max(box.width, box.height) > cluster_span
+
+
+def grid_level(cell: float, base: float, levels: int) -> int:
+    """The coarsest stored grid level whose cells still fit twice across a requested cell of side `cell`.
+
+    Stored cells at level L have side base·2^L; summing stored cells of at most half the requested size
+    keeps each cluster's position close to where its places are.
+    """
+    level = 0
+    while level + 1 < levels and base * 2 ** (level + 1) <= cell / 2:
+        level += 1
+    return level

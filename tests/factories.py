@@ -19,7 +19,7 @@ def make_user(session: Session, role: str = "volunteer", email: str | None = Non
 
 def make_place(session: Session, **values) -> Place:
     n = next(_seq)
-    defaults = {"name": f"Place {n}", "category": "food", "lon": 9.52 + n * 1e-4, "lat": 47.14,
+    defaults = {"name": f"Place {n}", "category": "food", "lon": 9.52 + (n % 100) * 1e-4, "lat": 47.14,
                 "wheelchair": "unknown", "toilets_wheelchair": "unknown", "description": None}
     source = values.pop("source", "demo")
     osm = {k: values.pop(k) for k in ("osm_type", "osm_id", "osm_seen") if k in values}

@@ -291,3 +291,16 @@ def test_api_output_has_no_personal_data(client, session, auth):
         assert '"author' not in text and "user_id" not in text and "127.0.0.1" not in text
         for digest in device_hashes:
             assert digest not in text
+
+
+def test_clusters_count_exactly_the_filtered_places(client, session):
+    for i in range(40):
+        make_place(session, lon=9.0 + i * 0.02, lat=47.0 + (i % 5) * 0.05, wheelchair=("yes", "no")[i % 2],
+                   category=("food", "health")[i % 4 // 2])
+    session.commit()
+    totals = lambda q: sum(f["properties"]["count"] for f in
+                           client.get(f"/api/places?bbox=8.9,46.9,9.9,47.3&{q}").get_json(force=True)["features"])
+    assert totals("") == 40
+    assert totals("wheelchair=yes") == 20
+    assert totals("category=health") == 20
+    assert totals("wheelchair=no&category=food") == 10

@@ -12,7 +12,7 @@ from app.models import Base
 from app.schema import include_object
 from tests.conftest import throwaway_database_url
 
-DOMAIN_TABLES = {"users", "places", "submissions", "revisions", "moderation_events", "device_bans"}
+DOMAIN_TABLES = {"users", "places", "submissions", "revisions", "moderation_events", "device_bans", "place_grid"}
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import (BigInteger, CheckConstraint, DateTime, Float, Index, SmallInteger, String, Text,
+                        UniqueConstraint, func)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,3 +60,25 @@ class Place(Base):
     @property
     def is_published(self) -> bool:
         return self.hidden_at is None and self.gone_at is None
+
+
+class PlaceGridCell(Base):
+    """Counts of published places per grid cell, category and status; written only by a database trigger.
+
+    Cell side at `level` is GRID_BASE · 2^level degrees. The map's clusters read this instead of the places.
+    """
+
+    __tablename__ = "place_grid"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    cx: Mapped[int] = mapped_column(primary_key=True)
+    cy: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    wheelchair: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int]
+    sum_lon: Mapped[float] = mapped_column(Float)
+    sum_lat: Mapped[float] = mapped_column(Float)
+
+
+GRID_BASE = 0.005
+GRID_LEVELS = 8

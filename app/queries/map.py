@@ -10,9 +10,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Place, Submission
+from app.models.places import GRID_BASE, GRID_LEVELS
 from app.queries.places import is_published
 from geo.bbox import BBox
-from geo.clustering import grid_cell_size
+from geo.clustering import grid_cell_size, grid_level
 
 
 @dataclass(frozen=True)
@@ -35,19 +36,29 @@ _WHERE = """p.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 43
 
 POINTS_SQL = text(f"SELECT {_FEATURE} FROM places p WHERE {_WHERE} LIMIT :limit")
 
-CLUSTERS_SQL = text(f"""
+# Clusters come from the place_grid pyramid (kept exact by a trigger): the stored cells of the finest level
+# that is still coarse enough are summed into the requested grid, so a region view reads a few hundred
+# small rows instead of visiting every place in it.
+CLUSTERS_SQL = text("""
 SELECT json_build_object(
     'type', 'Feature',
     'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(
-        round(avg(ST_X(p.geom))::numeric, 6), round(avg(ST_Y(p.geom))::numeric, 6))),
+        round((sum(g.sum_lon) / sum(g.n))::numeric, 6), round((sum(g.sum_lat) / sum(g.n))::numeric, 6))),
     'properties', json_build_object(
-        'cluster', true, 'count', count(*),
-        'yes', count(*) FILTER (WHERE p.wheelchair = 'yes'),
-        'limited', count(*) FILTER (WHERE p.wheelchair = 'limited'),
-        'no', count(*) FILTER (WHERE p.wheelchair = 'no'),
-        'unknown', count(*) FILTER (WHERE p.wheelchair = 'unknown')))::text
-FROM places p WHERE {_WHERE}
-GROUP BY floor(ST_X(p.geom) / :cell), floor(ST_Y(p.geom) / :cell)
+        'cluster', true, 'count', sum(g.n),
+        'yes', coalesce(sum(g.n) FILTER (WHERE g.wheelchair = 'yes'), 0),
+        'limited', coalesce(sum(g.n) FILTER (WHERE g.wheelchair = 'limited'), 0),
+        'no', coalesce(sum(g.n) FILTER (WHERE g.wheelchair = 'no'), 0),
+        'unknown', coalesce(sum(g.n) FILTER (WHERE g.wheelchair = 'unknown'), 0)))::text
+FROM place_grid g
+WHERE g.level = :level
+    AND g.cx BETWEEN CAST(floor(:min_lon / :size) AS integer) AND CAST(floor(:max_lon / :size) AS integer)
+    AND g.cy BETWEEN CAST(floor(:min_lat / :size) AS integer) AND CAST(floor(:max_lat / :size) AS integer)
+    AND g.n > 0
+    AND (cardinality(CAST(:wheelchair AS text[])) = 0 OR g.wheelchair = ANY(CAST(:wheelchair AS text[])))
+    AND (cardinality(CAST(:category AS text[])) = 0 OR g.category = ANY(CAST(:category AS text[])))
+GROUP BY floor(g.cx * :size / :cell), floor(g.cy * :size / :cell)
+HAVING sum(g.n) > 0
 LIMIT :limit""")
 
 
@@ -65,7 +76,9 @@ def point_features(session: Session, flt: MapFilter, limit: int) -> list[str]:
 def cluster_features(session: Session, flt: MapFilter, max_features: int) -> list[str]:
     """Grid clusters of the published places in the view, each a Point Feature with counts by status."""
     cell = grid_cell_size(flt.box, max_features)
-    return list(session.scalars(CLUSTERS_SQL, {**_params(flt), "cell": cell, "limit": max_features}))
+    level = grid_level(cell, GRID_BASE, GRID_LEVELS)
+    return list(session.scalars(CLUSTERS_SQL, {**_params(flt), "cell": cell, "level": level,
+                                               "size": GRID_BASE * 2 ** level, "limit": max_features}))
 
 
 def search_places(session: Session, query: str, near: tuple[float, float] | None, limit: int) -> list[Place]:
