@@ -43,6 +43,7 @@ class Config:
             RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", cls.RATELIMIT_STORAGE_URI),
             TRUST_MIN_APPROVED=_env_int("TRUST_MIN_APPROVED", cls.TRUST_MIN_APPROVED),
             CLAIM_LEASE_SECONDS=_env_int("CLAIM_LEASE_SECONDS", cls.CLAIM_LEASE_SECONDS),
+            UNDO_WINDOW_SECONDS=_env_int("UNDO_WINDOW_SECONDS", cls.UNDO_WINDOW_SECONDS),
         )
         for name in ("MAP_CENTER_LAT", "MAP_CENTER_LON"):
             if os.environ.get(name):

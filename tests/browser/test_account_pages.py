@@ -19,6 +19,13 @@ def test_sign_in_with_the_keyboard_at_phone_size(phone_page, live_server, live_d
     page.keyboard.type(TEST_PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/")
+    expect(page.get_by_role("status").filter(has_text="You are signed in")).to_be_visible()
+    # At phone width the navigation folds behind the Menu button.
+    menu = page.get_by_role("button", name="Menu")
+    expect(page.get_by_role("link", name="Keyboard Kim")).to_be_hidden()
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_role("link", name="Keyboard Kim")).to_be_visible()
 
 
