@@ -234,3 +234,15 @@ def test_data_page_explains_fields_statuses_and_licence(client):
     for text in ("toilets:wheelchair", "wheelchair:description", "last_verified_at", "Step-free entrance",
                  "ODbL", "OpenStreetMap contributors", 'action="/export/places.geojson"', 'href="/data"'):
         assert text in html
+
+
+def test_export_passes_any_text_through_intact(client, session):
+    tricky = 'Line 1\nLine 2\r\t"quoted" back\\slash \x01\x02 ramp ♿ ; , }]'
+    place = make_place(session, name="Zoë's \"Ecke\"\nBar", description=tricky)
+    _, collection = _download(client)
+    [feature] = collection["features"]
+    assert feature["id"] == place.id
+    assert feature["properties"]["name"] == "Zoë's \"Ecke\"\nBar"
+    assert feature["properties"]["wheelchair:description"] == tricky
+    lines = client.get("/export/places.geojsonl").get_data(as_text=True).splitlines()
+    assert [json.loads(line)["properties"]["wheelchair:description"] for line in lines] == [tricky]
