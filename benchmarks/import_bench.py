@@ -29,24 +29,15 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app.config import normalise_database_url
 from app.dbadmin import drop_database, ensure_database
 from app.schema import ROOT, alembic_config
 from app.services.osm_import import import_file
 from app.services.osm_reader import read_places
+from benchmarks.synthetic import server_url
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FILE = ROOT / ".." / "shared" / "data" / "osm" / "liechtenstein-2013-08-03.osm.pbf"
-
-
-def server_url() -> str:
-    """The PostgreSQL server to benchmark on, from the environment."""
-    for name in ("STEPFREE_BENCH_SERVER_URL", "STEPFREE_TEST_SERVER_URL", "DATABASE_URL"):
-        if os.environ.get(name):
-            return normalise_database_url(os.environ[name])
-    raise SystemExit("Set STEPFREE_BENCH_SERVER_URL (or DATABASE_URL) to a PostGIS server, e.g. "
-                     "postgresql://postgres@127.0.0.1:54263")
 
 
 def best_of(repeat: int, run) -> tuple[float, object]:

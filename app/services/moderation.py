@@ -54,6 +54,15 @@ def lock_submission(session: Session, submission_id: int) -> Submission:
     return submission
 
 
+def lock_undecided(session: Session, submission_id: int, decision: str) -> Submission:
+    """Lock a submission that is pending or already has `decision` (repeating a decision is a no-op)."""
+    submission = lock_submission(session, submission_id)
+    if submission.is_terminal and submission.state != decision:
+        raise Conflict(f"Submission {submission.id} was already decided ({submission.state}).", "submission_id",
+                       code="already_decided")
+    return submission
+
+
 def ensure_not_claimed_by_other(submission: Submission, moderator: User) -> None:
     """Refuse to decide a submission another moderator holds a live lease on."""
     if (submission.claimed_by_id is not None and submission.claimed_by_id != moderator.id
@@ -112,12 +121,9 @@ def approve(session: Session, submission_id: int, moderator: User, *, auto: bool
     A submission based on an older place version raises StaleBaseVersion unless the moderator, having
     seen current and proposed values, passes over_conflict=True.
     """
-    submission = lock_submission(session, submission_id)
+    submission = lock_undecided(session, submission_id, "approved")
     if submission.state == "approved":
         return submission
-    if submission.is_terminal:
-        raise Conflict(f"Submission {submission.id} was already decided ({submission.state}).", "submission_id",
-                       code="already_decided")
     if submission.kind == "report":
         raise ValidationError("A report is resolved by correcting, hiding or reverting the place, or by dismissing "
                               "it; it cannot be approved as such.", "action")
@@ -144,12 +150,9 @@ def reject(session: Session, submission_id: int, moderator: User | None, reason_
     note = (note or "").strip() or None
     if note is not None and len(note) > 500:
         raise ValidationError("The note may have at most 500 characters.", "note")
-    submission = lock_submission(session, submission_id)
+    submission = lock_undecided(session, submission_id, "rejected")
     if submission.state == "rejected":
         return submission
-    if submission.is_terminal:
-        raise Conflict(f"Submission {submission.id} was already decided ({submission.state}).", "submission_id",
-                       code="already_decided")
     if moderator is not None and not ignore_claim:
         ensure_not_claimed_by_other(submission, moderator)
     finish(submission, "rejected", moderator)

@@ -73,6 +73,15 @@ def _published_place(session: Session, place_id: int) -> Place:
     return place
 
 
+def _place_at_version(session: Session, place_id: int, base: int | None) -> Place:
+    """The published place, refusing with 409 when the sender saw an older version of it (invariant 3)."""
+    place = _published_place(session, place_id)
+    if base is not None and base != place.version:
+        raise Conflict("This place changed since you opened it. Reload it, check the new values and send again.",
+                       "base_version", code="stale_version")
+    return place
+
+
 def _store(session: Session, submitter: Submitter, kind: str, proposed: dict, *, place: Place | None,
            base_version: int | None, lon: float, lat: float) -> Submission:
     submission = Submission(
@@ -97,14 +106,10 @@ def submit_status(session: Session, submitter: Submitter, place_id: int, values:
     """Propose wheelchair / toilet / description for a place; a stale base version answers 409."""
     ensure_may_submit(session, submitter)
     proposed = validation.status_values(values)
-    base = validation.base_version(base_version)
-    place = _published_place(session, place_id)
-    if base is not None and base != place.version:
-        raise Conflict("This place changed since you opened it. Reload it, check the new values and send again.",
-                       "base_version", code="stale_version")
-    point = place_point(place)
+    place = _place_at_version(session, place_id, validation.base_version(base_version))
+    lon, lat = place_point(place)
     submission = _store(session, submitter, "status", proposed, place=place, base_version=place.version,
-                        lon=point[0], lat=point[1])
+                        lon=lon, lat=lat)
     return _auto_approve_if_trusted(session, submitter, submission)
 
 
@@ -122,11 +127,7 @@ def submit_correction(session: Session, submitter: Submitter, place_id: int, val
     """Propose a new name, category or location for a place, or that it is closed."""
     ensure_may_submit(session, submitter)
     proposed = validation.correction_values(values)
-    base = validation.base_version(base_version)
-    place = _published_place(session, place_id)
-    if base is not None and base != place.version:
-        raise Conflict("This place changed since you opened it. Reload it, check the new values and send again.",
-                       "base_version", code="stale_version")
+    place = _place_at_version(session, place_id, validation.base_version(base_version))
     lon, lat = place_point(place)
     submission = _store(session, submitter, "correction", proposed, place=place, base_version=place.version,
                         lon=proposed.get("lon", lon), lat=proposed.get("lat", lat))
