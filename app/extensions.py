@@ -19,3 +19,9 @@ def _client_address() -> str:
 
 
 limiter = Limiter(key_func=_client_address, default_limits=[], headers_enabled=True)
+
+
+@limiter.request_filter
+def _reads_are_not_limited() -> bool:
+    # Only submissions are rate-limited; skipping the check keeps map reads cheap.
+    return request.method in ("GET", "HEAD", "OPTIONS")

@@ -70,15 +70,16 @@ def _params(flt: MapFilter) -> dict:
 
 def point_features(session: Session, flt: MapFilter, limit: int) -> list[str]:
     """Up to `limit` published places in the view, each as GeoJSON Feature text."""
-    return list(session.scalars(POINTS_SQL, {**_params(flt), "limit": limit}))
+    return list(session.connection().scalars(POINTS_SQL, {**_params(flt), "limit": limit}))
 
 
 def cluster_features(session: Session, flt: MapFilter, max_features: int) -> list[str]:
     """Grid clusters of the published places in the view, each a Point Feature with counts by status."""
     cell = grid_cell_size(flt.box, max_features)
     level = grid_level(cell, GRID_BASE, GRID_LEVELS)
-    return list(session.scalars(CLUSTERS_SQL, {**_params(flt), "cell": cell, "level": level,
-                                               "size": GRID_BASE * 2 ** level, "limit": max_features}))
+    return list(session.connection().scalars(CLUSTERS_SQL, {**_params(flt), "cell": cell, "level": level,
+                                                            "size": GRID_BASE * 2 ** level,
+                                                            "limit": max_features}))
 
 
 def search_places(session: Session, query: str, near: tuple[float, float] | None, limit: int) -> list[Place]:
