@@ -7,7 +7,8 @@ For each size it fills (or reuses) a separate database with benchmarks/synthetic
 published rows:
   (a) StepFree: GET /export/places.geojson from gunicorn (one sync worker), downloaded to a file with curl;
   (b) GDAL: `ogr2ogr -f GeoJSON` of the same rows and columns, reading the database directly;
-  (c) the floor: psql `\\copy` of StepFree's own feature SQL to a file (no HTTP, no Python at all).
+  (c) the floor: psql `\\copy` of StepFree's feature SQL, one feature per row, to a file (no HTTP, no Python),
+      with the session settings StepFree's export uses (UTC, JIT off).
 It prints the best of --repeat runs of each, the ratios to ogr2ogr and the floor, and the peak RSS (VmHWM)
 of the gunicorn worker that served the exports.
 """
@@ -90,8 +91,10 @@ def _timed(command: list[str], env: dict | None = None) -> float:
 def run_size(places: int, repeat: int, workdir: Path) -> dict:
     url = ensure_synthetic_database(places)
     libpq = _libpq(url)
+    # ogr2ogr and psql both read these; the session settings are the ones StepFree's export uses.
     pg_env = {"PGHOST": libpq["host"], "PGPORT": libpq["port"], "PGUSER": libpq["user"], "PGDATABASE": libpq["dbname"],
-              "PGOPTIONS": "-c TimeZone=UTC", **({"PGPASSWORD": libpq["password"]} if "password" in libpq else {})}
+              "PGOPTIONS": "-c TimeZone=UTC -c jit=off",
+              **({"PGPASSWORD": libpq["password"]} if "password" in libpq else {})}
     engine = create_engine(url)
     floor_sql = str(features_select(PlaceFilters()).compile(dialect=engine.dialect,
                                                             compile_kwargs={"literal_binds": True}))

@@ -77,7 +77,8 @@ def test_export_holds_exactly_the_published_places(client, session):
     moderator = make_user(session, role="moderator")
     published = make_place(session, wheelchair="unknown")
     hidden = make_place(session)
-    apply_change(session, get_place(session, hidden.id, for_update=True), {"hidden": True}, revision_source="moderation")
+    apply_change(session, get_place(session, hidden.id, for_update=True), {"hidden": True},
+                 revision_source="moderation")
     gone = make_place(session)
     apply_change(session, get_place(session, gone.id, for_update=True), {"gone": True}, revision_source="import")
     rejected_place = make_place(session, wheelchair="no")
@@ -246,3 +247,19 @@ def test_export_passes_any_text_through_intact(client, session):
     assert feature["properties"]["wheelchair:description"] == tricky
     lines = client.get("/export/places.geojsonl").get_data(as_text=True).splitlines()
     assert [json.loads(line)["properties"]["wheelchair:description"] for line in lines] == [tricky]
+
+
+@pytest.mark.parametrize("query", ["", "?wheelchair=yes,no"])
+def test_export_of_the_whole_table_joins_id_ranges_without_losing_or_reordering(client, session, monkeypatch,
+                                                                                 query):
+    monkeypatch.setattr("app.queries.export.IDS_PER_ROW", 2)
+    places = [make_place(session, wheelchair="yes" if n % 2 else "no") for n in range(7)]
+    # Hide two neighbours so one id range holds no published place at all.
+    for place in places[2:4]:
+        apply_change(session, get_place(session, place.id, for_update=True), {"hidden": True},
+                     revision_source="moderation")
+    expected = [p.id for p in places if p not in places[2:4]]
+    _, collection = _download(client, query)
+    assert [f["id"] for f in collection["features"]] == expected
+    lines = client.get(f"/export/places.geojsonl{query}").get_data(as_text=True).split("\n")
+    assert lines[-1] == "" and [json.loads(line)["id"] for line in lines[:-1]] == expected
