@@ -27,10 +27,10 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.blueprints.api import CLUSTER_SPAN
+from app.blueprints.api import CLUSTER_SPAN, MAX_CLUSTERS, PRECHECK_SPAN
 from app.config import Config
 from app.models.places import GRID_BASE, GRID_LEVELS
-from app.queries.map import CLUSTERS_SQL, POINTS_SQL
+from app.queries.map import CLUSTERS_SQL, GRID_COUNT_SQL, POINTS_SQL
 from benchmarks.synthetic import CITIES, DEFAULT_PLACES, ensure_synthetic_database
 from geo.bbox import BBox
 from geo.clustering import grid_cell_size, grid_level, should_cluster
@@ -60,17 +60,21 @@ def _psycopg_sql(statement) -> str:
 
 DIRECT_POINTS = _psycopg_sql(POINTS_SQL)
 DIRECT_CLUSTERS = _psycopg_sql(CLUSTERS_SQL)
+DIRECT_COUNT = _psycopg_sql(GRID_COUNT_SQL)
 
 
 def direct(conn, box: BBox) -> int:
     """Run, in psycopg, the statements the app runs for this view; return the number of features."""
     params = {"min_lon": box.min_lon, "min_lat": box.min_lat, "max_lon": box.max_lon, "max_lat": box.max_lat,
               "wheelchair": [], "category": []}
-    if not should_cluster(box, CLUSTER_SPAN):
+    clustered = should_cluster(box, CLUSTER_SPAN)
+    if not clustered and max(box.width, box.height) > PRECHECK_SPAN:
+        clustered = conn.execute(DIRECT_COUNT, {**params, "size": GRID_BASE}).fetchone()[0] > 2 * LIMIT
+    if not clustered:
         rows = conn.execute(DIRECT_POINTS, {**params, "limit": LIMIT + 1}).fetchall()
         if len(rows) <= LIMIT:
             return len(rows)
-    cap = min(LIMIT, 400)
+    cap = min(LIMIT, MAX_CLUSTERS)
     cell = grid_cell_size(box, cap)
     level = grid_level(cell, GRID_BASE, GRID_LEVELS)
     rows = conn.execute(DIRECT_CLUSTERS, {**params, "cell": cell, "level": level, "size": GRID_BASE * 2 ** level,

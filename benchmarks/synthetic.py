@@ -123,6 +123,7 @@ def fill_places(url: str, places: int, seed: float = 0.42) -> None:
         conn.execute(text("SELECT place_grid_rebuild()"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE places"))
+        conn.execute(text("VACUUM ANALYZE place_grid"))
     engine.dispose()
 
 

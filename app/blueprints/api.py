@@ -27,6 +27,8 @@ csrf.exempt(bp)
 
 MAX_BBOX_SPAN = 5.0        # degrees per side; wider views ask the user to zoom in
 CLUSTER_SPAN = 0.25        # degrees; wider views get clusters (a phone at zoom ≤ 12)
+PRECHECK_SPAN = 0.03       # degrees; city-sized views first ask the grid whether they clearly hold too many
+MAX_CLUSTERS = 150         # a phone screen shows about 9×19 cluster badges of 44 px; more would overlap
 DEFAULT_LIMIT = 500
 
 
@@ -79,13 +81,17 @@ def places():
     flt = map_queries.MapFilter(box=box, wheelchair=wheelchair_param(args), category=category_param(args))
     session = get_session()
     clustered = should_cluster(box, CLUSTER_SPAN)
+    if not clustered and max(box.width, box.height) > PRECHECK_SPAN:
+        # A dense city view would read limit+1 scattered places only to answer clusters anyway; the grid's
+        # upper bound says so in a few index pages. Near the limit it is not sure, and the points query decides.
+        clustered = map_queries.count_upper_bound(session, flt) > 2 * limit
     features: list[str] = []
     if not clustered:
         features = map_queries.point_features(session, flt, limit + 1)
         # More places than the limit: answer clusters rather than an arbitrary cut of the view.
         clustered = len(features) > limit
     if clustered:
-        features = map_queries.cluster_features(session, flt, min(limit, 400))
+        features = map_queries.cluster_features(session, flt, min(limit, MAX_CLUSTERS))
     head = json.dumps({"type": "FeatureCollection", "clustered": clustered, "limit": limit,
                        "numberReturned": len(features), "bbox": list(box.as_tuple())})
     body = head[:-1] + ', "features": [' + ",".join(features) + "]}"

@@ -1,8 +1,8 @@
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import (BigInteger, CheckConstraint, DateTime, Float, Index, SmallInteger, String, Text,
-                        UniqueConstraint, func)
+from sqlalchemy import (BigInteger, CheckConstraint, DateTime, Float, Index, PrimaryKeyConstraint, SmallInteger,
+                        String, Text, UniqueConstraint, func)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -69,12 +69,16 @@ class PlaceGridCell(Base):
     """
 
     __tablename__ = "place_grid"
+    __table_args__ = (
+        PrimaryKeyConstraint("level", "cx", "cy", "category", "wheelchair",
+                             postgresql_include=["n", "sum_lon", "sum_lat"]),
+    )
 
-    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    cx: Mapped[int] = mapped_column(primary_key=True)
-    cy: Mapped[int] = mapped_column(primary_key=True)
-    category: Mapped[str] = mapped_column(String(32), primary_key=True)
-    wheelchair: Mapped[str] = mapped_column(String(16), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    cx: Mapped[int]
+    cy: Mapped[int]
+    category: Mapped[str] = mapped_column(String(32))
+    wheelchair: Mapped[str] = mapped_column(String(16))
     n: Mapped[int]
     sum_lon: Mapped[float] = mapped_column(Float)
     sum_lat: Mapped[float] = mapped_column(Float)

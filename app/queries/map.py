@@ -62,6 +62,16 @@ HAVING sum(g.n) > 0
 LIMIT :limit""")
 
 
+# An upper bound on the published places in a view: whole level-0 cells (0.005°) touching it.
+GRID_COUNT_SQL = text("""
+SELECT coalesce(sum(g.n), 0) FROM place_grid g
+WHERE g.level = 0
+    AND g.cx BETWEEN CAST(floor(:min_lon / :size) AS integer) AND CAST(floor(:max_lon / :size) AS integer)
+    AND g.cy BETWEEN CAST(floor(:min_lat / :size) AS integer) AND CAST(floor(:max_lat / :size) AS integer)
+    AND (cardinality(CAST(:wheelchair AS text[])) = 0 OR g.wheelchair = ANY(CAST(:wheelchair AS text[])))
+    AND (cardinality(CAST(:category AS text[])) = 0 OR g.category = ANY(CAST(:category AS text[])))""")
+
+
 def _params(flt: MapFilter) -> dict:
     b = flt.box
     return {"min_lon": b.min_lon, "min_lat": b.min_lat, "max_lon": b.max_lon, "max_lat": b.max_lat,
@@ -71,6 +81,11 @@ def _params(flt: MapFilter) -> dict:
 def point_features(session: Session, flt: MapFilter, limit: int) -> list[str]:
     """Up to `limit` published places in the view, each as GeoJSON Feature text."""
     return list(session.connection().scalars(POINTS_SQL, {**_params(flt), "limit": limit}))
+
+
+def count_upper_bound(session: Session, flt: MapFilter) -> int:
+    """At least as many as the published places in the view (it counts whole grid cells at the edges)."""
+    return session.connection().scalar(GRID_COUNT_SQL, {**_params(flt), "size": GRID_BASE})
 
 
 def cluster_features(session: Session, flt: MapFilter, max_features: int) -> list[str]:
