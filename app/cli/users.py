@@ -2,6 +2,7 @@
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -28,7 +29,7 @@ def create(email: str, role: str, display_name: str | None, password: str | None
     """Create an account with the given role."""
     generated = False
     if password is None:
-        if click.get_text_stream("stdin").isatty():
+        if sys.stdin.isatty():
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         else:
             password, generated = accounts.generate_password(), True

@@ -39,7 +39,7 @@
 
   function filterQuery(f) {
     var parts = [];
-    if (f.wheelchair.length < 4) { parts.push("wheelchair=" + encodeURIComponent(f.wheelchair.join(",") || "none")); }
+    if (f.wheelchair.length && f.wheelchair.length < 4) { parts.push("wheelchair=" + encodeURIComponent(f.wheelchair.join(","))); }
     if (f.category) { parts.push("category=" + encodeURIComponent(f.category)); }
     return parts.join("&");
   }
@@ -165,8 +165,11 @@
   }
 
   function updateDownloadLink(view) {
-    var q = filterQuery(filters());
-    el("download-link").href = "/export/places.geojson?bbox=" + bboxOf(view) + (q ? "&" + q : "");
+    var f = filters(), link = el("download-link");
+    // With no status ticked there is nothing to download: hide the link rather than offer an error.
+    link.hidden = f.wheelchair.length === 0;
+    var q = filterQuery(f);
+    link.href = "/export/places.geojson?bbox=" + bboxOf(view) + (q ? "&" + q : "");
   }
 
   // ---- panels and sheets ---------------------------------------------------------------------

@@ -200,3 +200,17 @@ def test_an_answer_given_offline_is_kept_and_sent_when_back_online(phone_page, l
     place = next(p for p in places if p.name == name)
     stored = live_db.scalars(select(Submission).where(Submission.place_id == place.id)).one()
     assert stored.proposed == {"wheelchair": "no"}
+
+
+def test_download_link_carries_the_view_and_filters(phone_page, live_server, live_db):
+    _load_demo(live_db)
+    page = phone_page
+    page.goto(f"{live_server}/")
+    page.get_by_role("button", name="Filters").tap()
+    page.get_by_role("checkbox", name=re.compile(r"^Unknown")).uncheck()
+    link = page.get_by_role("link", name=re.compile("Download data"))
+    expect(link).to_have_attribute("href", re.compile(r"^/export/places\.geojson\?bbox=[-\d.,]+&wheelchair=yes%2Climited%2Cno$"))
+    for label in ("Accessible", "Partly accessible", "Not accessible"):
+        page.get_by_role("checkbox", name=re.compile(f"^{label}")).uncheck()
+    expect(link).to_be_hidden()
+    expect(page.locator("#map-status")).to_contain_text("No status is selected")
