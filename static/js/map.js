@@ -223,13 +223,15 @@
     return fetch("/api/places/" + id, {headers: {"Accept": "application/geo+json"}})
       .then(function (r) { if (!r.ok) { throw new Error("This place is no longer on the map."); } return r.json(); })
       .then(function (feature) {
+        // A refresh (no opener) of a sheet the visitor has closed meanwhile must not open it again.
+        if (!opener && el("sheet").hidden) { return; }
         state.current = feature;
         fillSheet(feature);
         if (options.centre) {
           var c = feature.geometry.coordinates;
           map.setView([c[1], c[0]], Math.max(map.getZoom(), 17));
         }
-        if (el("sheet").hidden || opener) { showPanel("sheet", opener); }
+        if (opener) { showPanel("sheet", opener); }
       })
       .catch(function (err) { setStatus(err.message); });
   }
