@@ -27,10 +27,9 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.blueprints.api import CLUSTER_SPAN, MAX_CLUSTERS, PRECHECK_SPAN
 from app.config import Config
 from app.models.places import GRID_BASE, GRID_LEVELS
-from app.queries.map import CLUSTERS_SQL, GRID_COUNT_SQL, POINTS_SQL
+from app.queries.map import CLUSTER_SPAN, CLUSTERS_SQL, GRID_COUNT_SQL, MAX_CLUSTERS, POINTS_SQL, PRECHECK_SPAN
 from benchmarks.synthetic import CITIES, DEFAULT_PLACES, ensure_synthetic_database
 from geo.bbox import BBox
 from geo.clustering import grid_cell_size, grid_level, should_cluster

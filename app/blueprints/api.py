@@ -10,7 +10,7 @@ import json
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
-from app.db import get_session
+from app.db import get_database, get_session
 from app.device import current_submitter, device_hash, rate_limit_key
 from app.errors import AppError, NotFound, ValidationError
 from app.extensions import csrf, limiter
@@ -19,16 +19,12 @@ from app.queries import map as map_queries
 from app.services import submissions
 from app.services.places import place_point
 from geo.categories import CATEGORY_BY_KEY
-from geo.clustering import should_cluster
 from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 MAX_BBOX_SPAN = 5.0        # degrees per side; wider views ask the user to zoom in
-CLUSTER_SPAN = 0.25        # degrees; wider views get clusters (a phone at zoom ≤ 12)
-PRECHECK_SPAN = 0.03       # degrees; city-sized views first ask the grid whether they clearly hold too many
-MAX_CLUSTERS = 150         # a phone screen shows about 9×19 cluster badges of 44 px; more would overlap
 DEFAULT_LIMIT = 500
 
 
@@ -79,19 +75,8 @@ def places():
     box = bbox_param(args, required=True, max_span=MAX_BBOX_SPAN)
     limit = int_param(args, "limit", default=DEFAULT_LIMIT, maximum=current_app.config["API_PLACES_LIMIT_MAX"])
     flt = map_queries.MapFilter(box=box, wheelchair=wheelchair_param(args), category=category_param(args))
-    session = get_session()
-    clustered = should_cluster(box, CLUSTER_SPAN)
-    if not clustered and max(box.width, box.height) > PRECHECK_SPAN:
-        # A dense city view would read limit+1 scattered places only to answer clusters anyway; the grid's
-        # upper bound says so in a few index pages. Near the limit it is not sure, and the points query decides.
-        clustered = map_queries.count_upper_bound(session, flt) > 2 * limit
-    features: list[str] = []
-    if not clustered:
-        features = map_queries.point_features(session, flt, limit + 1)
-        # More places than the limit: answer clusters rather than an arbitrary cut of the view.
-        clustered = len(features) > limit
-    if clustered:
-        features = map_queries.cluster_features(session, flt, min(limit, MAX_CLUSTERS))
+    with get_database().read_connection() as connection:
+        features, clustered = map_queries.view_features(connection, flt, limit)
     head = json.dumps({"type": "FeatureCollection", "clustered": clustered, "limit": limit,
                        "numberReturned": len(features), "bbox": list(box.as_tuple())})
     body = head[:-1] + ', "features": [' + ",".join(features) + "]}"

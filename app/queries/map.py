@@ -7,13 +7,19 @@ of building Python objects per place; this keeps /api/places near the cost of th
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.models import Place, Submission
 from app.models.places import GRID_BASE, GRID_LEVELS
 from app.queries.places import is_published
 from geo.bbox import BBox
-from geo.clustering import grid_cell_size, grid_level
+from geo.clustering import grid_cell_size, grid_level, should_cluster
+
+
+CLUSTER_SPAN = 0.25        # degrees; wider views get clusters (a phone at zoom ≤ 12)
+PRECHECK_SPAN = 0.03       # degrees; city-sized views first ask the grid whether they clearly hold too many
+MAX_CLUSTERS = 150         # a phone screen shows about 9×19 cluster badges of 44 px; more would overlap
 
 
 @dataclass(frozen=True)
@@ -78,23 +84,38 @@ def _params(flt: MapFilter) -> dict:
             "wheelchair": list(flt.wheelchair), "category": list(flt.category)}
 
 
-def point_features(session: Session, flt: MapFilter, limit: int) -> list[str]:
+def point_features(connection: Connection, flt: MapFilter, limit: int) -> list[str]:
     """Up to `limit` published places in the view, each as GeoJSON Feature text."""
-    return list(session.connection().scalars(POINTS_SQL, {**_params(flt), "limit": limit}))
+    return list(connection.scalars(POINTS_SQL, {**_params(flt), "limit": limit}))
 
 
-def count_upper_bound(session: Session, flt: MapFilter) -> int:
+def count_upper_bound(connection: Connection, flt: MapFilter) -> int:
     """At least as many as the published places in the view (it counts whole grid cells at the edges)."""
-    return session.connection().scalar(GRID_COUNT_SQL, {**_params(flt), "size": GRID_BASE})
+    return connection.scalar(GRID_COUNT_SQL, {**_params(flt), "size": GRID_BASE})
 
 
-def cluster_features(session: Session, flt: MapFilter, max_features: int) -> list[str]:
+def cluster_features(connection: Connection, flt: MapFilter, max_features: int) -> list[str]:
     """Grid clusters of the published places in the view, each a Point Feature with counts by status."""
     cell = grid_cell_size(flt.box, max_features)
     level = grid_level(cell, GRID_BASE, GRID_LEVELS)
-    return list(session.connection().scalars(CLUSTERS_SQL, {**_params(flt), "cell": cell, "level": level,
-                                                            "size": GRID_BASE * 2 ** level,
-                                                            "limit": max_features}))
+    return list(connection.scalars(CLUSTERS_SQL, {**_params(flt), "cell": cell, "level": level,
+                                                  "size": GRID_BASE * 2 ** level, "limit": max_features}))
+
+
+def view_features(connection: Connection, flt: MapFilter, limit: int) -> tuple[list[str], bool]:
+    """Points of the view, or clusters when it is wide or holds more places than `limit`."""
+    box = flt.box
+    clustered = should_cluster(box, CLUSTER_SPAN)
+    if not clustered and max(box.width, box.height) > PRECHECK_SPAN:
+        # A dense city view would read limit+1 scattered places only to answer clusters anyway; the grid's
+        # upper bound says so in a few index pages. Near the limit it is not sure, and the points query decides.
+        clustered = count_upper_bound(connection, flt) > 2 * limit
+    if not clustered:
+        features = point_features(connection, flt, limit + 1)
+        if len(features) <= limit:
+            return features, False
+    # More places than the limit: clusters rather than an arbitrary cut of the view.
+    return cluster_features(connection, flt, min(limit, MAX_CLUSTERS)), True
 
 
 def search_places(session: Session, query: str, near: tuple[float, float] | None, limit: int) -> list[Place]:
