@@ -35,7 +35,7 @@ ensure_system_packages() {
     log "installing system packages: ${wanted[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
+    apt-get install -y -qq "${wanted[@]}" >/dev/null
 }
 
 ensure_venv() {
