@@ -65,28 +65,28 @@ def correct_place(session: Session, submission_id: int, moderator: User, values:
     return report
 
 
-def hide_place(session: Session, submission_id: int, moderator: User) -> Submission:
-    """Hide the reported place from every public output (reversible) and resolve the report."""
+def _resolve_by_acting(session: Session, submission_id: int, moderator: User, act) -> Submission:
+    """Run `act(report)` on the reported place and resolve the report as approved (a no-op if already done)."""
     report = _open_report(session, submission_id, moderator)
     if report is None:
         return lock_submission(session, submission_id)
-    reverts.set_hidden(session, report.place_id, True, moderator, submission_id=report.id,
-                       reason=report.proposed.get("problem"))
+    act(report)
     finish(report, "approved", moderator)
     session.flush()
     return report
+
+
+def hide_place(session: Session, submission_id: int, moderator: User) -> Submission:
+    """Hide the reported place from every public output (reversible) and resolve the report."""
+    return _resolve_by_acting(session, submission_id, moderator, lambda report: reverts.set_hidden(
+        session, report.place_id, True, moderator, submission_id=report.id, reason=report.proposed.get("problem")))
 
 
 def revert_place(session: Session, submission_id: int, moderator: User, version: int) -> Submission:
     """Revert the reported place to an earlier version and resolve the report."""
-    report = _open_report(session, submission_id, moderator)
-    if report is None:
-        return lock_submission(session, submission_id)
-    reverts.revert_place(session, report.place_id, version, moderator, submission_id=report.id,
-                         reason=report.proposed.get("problem"))
-    finish(report, "approved", moderator)
-    session.flush()
-    return report
+    return _resolve_by_acting(session, submission_id, moderator, lambda report: reverts.revert_place(
+        session, report.place_id, version, moderator, submission_id=report.id,
+        reason=report.proposed.get("problem")))
 
 
 def dismiss(session: Session, submission_id: int, moderator: User, reason_code: str,
