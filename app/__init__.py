@@ -9,13 +9,15 @@ from app.db import init_db
 from app.device import init_device_cookie
 from app.errors import register_error_handlers
 from app.extensions import csrf, limiter, login_manager
+from app.security import init_security
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
     """Build the Flask application from a Config (default: the environment)."""
     if config is None:
         config = Config.from_env()
-    settings = config.as_flask_config() if isinstance(config, Config) else dict(config)
+    # A dict overlays the defaults rather than replacing them, so a test can set one value and keep the rest.
+    settings = config.as_flask_config() if isinstance(config, Config) else {**Config().as_flask_config(), **config}
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.update(settings)
     if not app.config.get("DATABASE_URL"):
@@ -26,6 +28,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("app").setLevel(logging.INFO)
 
+    init_security(app)
     init_db(app, normalise_database_url(app.config["DATABASE_URL"]))
     csrf.init_app(app)
     login_manager.init_app(app)

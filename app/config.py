@@ -1,12 +1,13 @@
-"""Configuration read from environment variables, once, inside create_app."""
+"""Configuration: defaults in one dataclass, overlaid by the environment, read once inside create_app.
 
+Every field can be set from an environment variable of the same name; `from_env` reads them all in one loop,
+parsing each by its declared type, and names the variable when a value cannot be read.
+"""
+
+import dataclasses
 import os
 from dataclasses import dataclass, field, asdict
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+from typing import get_type_hints
 
 
 @dataclass
@@ -14,52 +15,86 @@ class Config:
     DATABASE_URL: str = ""
     SECRET_KEY: str = ""
     # Map tiles: any XYZ tile server. Without network the page still works, just without a background.
+    # The Content-Security-Policy allows images from this URL's origin.
     TILE_URL: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     TILE_ATTRIBUTION: str = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     # Where the map opens before the visitor asks to be located (Vaduz, where the demo data lives).
     MAP_CENTER_LAT: float = 47.141
     MAP_CENTER_LON: float = 9.521
     MAP_ZOOM: int = 15
+    # The address the public reaches StepFree at, e.g. https://stepfree.example.org. Absolute links (OGC API)
+    # are built from it instead of from the request's Host header. Empty: from the request.
+    PUBLIC_URL: str = ""
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: trust none of them).
+    TRUSTED_PROXY_COUNT: int = 0
     # Flask-Limiter storage: memory:// for one process, redis://... when several processes share limits.
     RATELIMIT_STORAGE_URI: str = "memory://"
     RATELIMIT_SUBMISSIONS: str = "30 per hour;10 per minute"
+    # Failed sign-ins allowed per account and per client address before sign-in answers 429.
+    RATELIMIT_LOGIN_ACCOUNT: str = "10 per 15 minutes"
+    RATELIMIT_LOGIN_ADDRESS: str = "30 per 15 minutes"
+    RATELIMIT_REGISTER: str = "10 per hour"
+    # New anonymous devices per network and day may submit; a banned device's network waits this long.
+    DEVICE_BAN_NETWORK_HOURS: int = 72
     # Trusted volunteers are auto-approved: at least this many approved, at most this share rejected.
     TRUST_MIN_APPROVED: int = 20
     TRUST_MAX_REJECTED_SHARE: float = 0.05
     CLAIM_LEASE_SECONDS: int = 600
     UNDO_WINDOW_SECONDS: int = 300
     API_PLACES_LIMIT_MAX: int = 2000
+    # Request bodies above this many bytes answer 413 before they are read.
+    MAX_CONTENT_LENGTH: int = 256 * 1024
+    # A database call that waits longer than this fails (ms); 0 for no limit.
+    DATABASE_STATEMENT_TIMEOUT_MS: int = 30_000
+    DATABASE_POOL_SIZE: int = 10
+    # Seconds a client should wait before retrying when the database is unreachable (503 Retry-After).
+    DATABASE_RETRY_AFTER: int = 5
     WTF_CSRF_TIME_LIMIT: int | None = None
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
+    # Set true when StepFree is served over HTTPS, so browsers never send the session over plain HTTP.
+    SESSION_COOKIE_SECURE: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> "Config":
-        """Build the configuration from the process environment."""
-        config = cls(
-            DATABASE_URL=os.environ.get("DATABASE_URL", ""),
-            SECRET_KEY=os.environ.get("SECRET_KEY", ""),
-            RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", cls.RATELIMIT_STORAGE_URI),
-            TRUST_MIN_APPROVED=_env_int("TRUST_MIN_APPROVED", cls.TRUST_MIN_APPROVED),
-            CLAIM_LEASE_SECONDS=_env_int("CLAIM_LEASE_SECONDS", cls.CLAIM_LEASE_SECONDS),
-            UNDO_WINDOW_SECONDS=_env_int("UNDO_WINDOW_SECONDS", cls.UNDO_WINDOW_SECONDS),
-        )
-        for name in ("MAP_CENTER_LAT", "MAP_CENTER_LON"):
-            if os.environ.get(name):
-                setattr(config, name, float(os.environ[name]))
-        config.MAP_ZOOM = _env_int("MAP_ZOOM", cls.MAP_ZOOM)
-        if "TILE_URL" in os.environ:
-            config.TILE_URL = os.environ["TILE_URL"]
-        if "TILE_ATTRIBUTION" in os.environ:
-            config.TILE_ATTRIBUTION = os.environ["TILE_ATTRIBUTION"]
-        return config
+    def from_env(cls, environ=None) -> "Config":
+        """The defaults, overlaid by every environment variable named like a field."""
+        environ = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values = {}
+        for spec in dataclasses.fields(cls):
+            if spec.name == "extra" or spec.name not in environ:
+                continue
+            values[spec.name] = parse_setting(spec.name, environ[spec.name], hints[spec.name])
+        return cls(**values)
 
     def as_flask_config(self) -> dict:
         values = asdict(self)
         extra = values.pop("extra")
         values.update(extra)
         return values
+
+
+def parse_setting(name: str, raw: str, kind) -> object:
+    """One environment value as its field's type; a value that cannot be read raises naming the variable."""
+    optional = type(None) in getattr(kind, "__args__", ())
+    if optional:
+        if raw.strip() == "":
+            return None
+        kind = next(k for k in kind.__args__ if k is not type(None))
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError("use true or false")
+            return lowered in ("1", "true", "yes", "on")
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError as error:
+        raise ValueError(f"environment variable {name}={raw!r} is not a valid {kind.__name__}: {error}") from None
+    return raw
 
 
 def normalise_database_url(url: str) -> str:

@@ -49,15 +49,23 @@
       .map(function (v) { return v.toFixed(5); }).join(",");
   }
 
+  // Icon contents are built as nodes, never as HTML strings, so no server value is ever parsed as markup.
+  function hiddenText(text, className) {
+    var span = document.createElement("span");
+    if (className) { span.className = className; }
+    span.setAttribute("aria-hidden", "true");
+    span.textContent = text;
+    return span;
+  }
+
   function markerIcon(status) {
     return L.divIcon({className: "sf-marker sf-" + status, iconSize: [44, 44], iconAnchor: [22, 22],
-                      html: '<span class="sf-pin" aria-hidden="true">' + STATUS_GLYPH[status] + "</span>"});
+                      html: hiddenText(STATUS_GLYPH[status], "sf-pin")});
   }
 
   function clusterIcon(count) {
     var size = count < 100 ? 44 : count < 1000 ? 52 : 60;
-    return L.divIcon({className: "sf-cluster", iconSize: [size, size],
-                      html: '<span aria-hidden="true">' + count + "</span>"});
+    return L.divIcon({className: "sf-cluster", iconSize: [size, size], html: hiddenText(String(count))});
   }
 
   // Markers are buttons for keyboards too: Enter or Space does what a tap does.
@@ -421,7 +429,7 @@
     if (state.addPin) { state.addPin.setLatLng(latlng); } else {
       state.addPin = L.marker(latlng, {draggable: true, keyboard: false, zIndexOffset: 1000,
         icon: L.divIcon({className: "sf-new-pin", iconSize: [44, 44], iconAnchor: [22, 44],
-                         html: '<span aria-hidden="true">+</span>'})}).addTo(map);
+                         html: hiddenText("+")})}).addTo(map);
       state.addPin.on("dragend", describePin);
     }
     describePin();

@@ -53,7 +53,13 @@
     if (handled) event.preventDefault();
   });
 
-  function baseMap(element, zoom) {
+  function textTooltip(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
+  function baseMap(element) {
     var map = L.map(element, { scrollWheelZoom: false });
     L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.tileAttribution }).addTo(map);
     return map;
@@ -66,10 +72,11 @@
     map.setView([lat, lon], 18);
     L.circle([lat, lon], { radius: 50, weight: 1, fill: false, dashArray: "4" }).addTo(map);
     L.circleMarker([lat, lon], { radius: 9, weight: 3, color: "#102a43", fillOpacity: 0.9 })
-      .bindTooltip("This submission", { permanent: false }).addTo(map);
+      .bindTooltip(textTooltip("This submission"), { permanent: false }).addTo(map);
     JSON.parse(review.dataset.nearby || "[]").forEach(function (p) {
+      // Names come from volunteers and OSM: Leaflet would parse a string tooltip as HTML, so hand it a text node.
       L.circleMarker([p.lat, p.lon], { radius: 6, weight: 2, color: "#4a4a4a", fillOpacity: 0.5 })
-        .bindTooltip(p.name + " (" + p.status + ")").addTo(map);
+        .bindTooltip(textTooltip(p.name + " (" + p.status + ")")).addTo(map);
     });
   }
 
