@@ -9,6 +9,7 @@ from app.db import init_db
 from app.device import init_device_cookie
 from app.errors import register_error_handlers
 from app.extensions import csrf, limiter, login_manager
+from app.inputs import init_input_guard
 from app.security import init_security
 
 
@@ -29,6 +30,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     logging.getLogger("app").setLevel(logging.INFO)
 
     init_security(app)
+    init_input_guard(app)
     init_db(app, normalise_database_url(app.config["DATABASE_URL"]))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -44,8 +44,9 @@ class Config:
     API_PLACES_LIMIT_MAX: int = 2000
     # Request bodies above this many bytes answer 413 before they are read.
     MAX_CONTENT_LENGTH: int = 256 * 1024
-    # A database call that waits longer than this fails (ms); 0 for no limit.
-    DATABASE_STATEMENT_TIMEOUT_MS: int = 30_000
+    # A database statement running longer than this fails (ms); 0 for no limit. Exports and imports run long
+    # statements: a limit suits a process that serves only the map and the API.
+    DATABASE_STATEMENT_TIMEOUT_MS: int = 0
     DATABASE_POOL_SIZE: int = 10
     # Seconds a client should wait before retrying when the database is unreachable (503 Retry-After).
     DATABASE_RETRY_AFTER: int = 5

@@ -35,9 +35,14 @@ class Database:
 
 
 def init_db(app: Flask, url: str) -> Database:
-    # No pre-ping: it costs a round trip on every request, doubling the map API's cheapest answers. A
-    # connection the server dropped raises once, SQLAlchemy invalidates the pool, and the next request reconnects.
-    engine = create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800)
+    config = app.config
+    connect_args = {"connect_timeout": 5}
+    if config["DATABASE_STATEMENT_TIMEOUT_MS"]:
+        connect_args["options"] = f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}"
+    # Pre-ping: a pooled connection that PostgreSQL dropped (a restart, a failover) is replaced at checkout
+    # instead of failing the request that drew it. One pool per process, sized to its threads.
+    engine = create_engine(url, pool_size=config["DATABASE_POOL_SIZE"], max_overflow=config["DATABASE_POOL_SIZE"],
+                           pool_recycle=1800, pool_pre_ping=True, pool_timeout=10, connect_args=connect_args)
     database = Database(engine)
     app.extensions["stepfree_db"] = database
 

@@ -5,7 +5,7 @@ JSON errors have the shape DESIGN.md gives: {"error": {"code": ..., "message": .
 
 import logging
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -90,14 +90,17 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http(error: HTTPException):
         _rollback()
         status = error.code or 500
-        message = error.description or error.name
+        message, field = error.description or error.name, None
         if status == 429:
-            message = ("Too many submissions in a short time. Nothing was saved from this request; "
+            message = ("Too many requests in a short time. Nothing was saved from this request; "
                        f"please wait and try again ({error.description}).")
+        elif status == 413:
+            limit = current_app.config["MAX_CONTENT_LENGTH"]
+            message, field = f"The request body is too large: at most {limit // 1024} KB are accepted.", "body"
         headers = dict(error.get_response().headers) if status in (405, 429) else None
         if headers:
             headers = {k: v for k, v in headers.items() if k in ("Allow", "Retry-After")}
-        return error_response(status, _HTTP_CODES.get(status, "http_error"), message, headers=headers)
+        return error_response(status, _HTTP_CODES.get(status, "http_error"), message, field, headers=headers)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

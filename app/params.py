@@ -3,12 +3,17 @@
 Each parser raises ValidationError naming the parameter, so a bad value answers 400 and never 500.
 """
 
+import re
 from datetime import datetime, timezone
 
 from app.errors import ValidationError
 from geo.bbox import BBox, BBoxError, parse_bbox
 from geo.categories import CATEGORY_KEYS
 from geo.vocabulary import WHEELCHAIR_VALUES
+
+# PostgreSQL's integer, the type of every id and version column.
+INT4_MAX = 2**31 - 1
+_WHOLE = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
 
 
 def bbox_param(args, name: str = "bbox", *, required: bool = False, max_span: float | None = None) -> BBox | None:
@@ -42,18 +47,28 @@ def category_param(args, name: str = "category") -> tuple[str, ...]:
     return choices_param(args, name, CATEGORY_KEYS)
 
 
-def int_param(args, name: str, *, default: int, minimum: int = 1, maximum: int | None = None) -> int:
+def whole_number(value, name: str, *, minimum: int = 1, maximum: int = INT4_MAX) -> int:
+    """A whole number given as an int or as ASCII digits, within [minimum, maximum].
+
+    Floats, booleans, other scripts' digits (int("٣") is 3 in Python) and values past PostgreSQL's integer
+    are refused naming the field, so none of them reaches the database.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationError(f"{name} must be a whole number.", name)
+    if isinstance(value, str):
+        if not _WHOLE.fullmatch(value.strip()):
+            raise ValidationError(f"{name} must be a whole number, written with the digits 0-9.", name)
+        value = int(value.strip())
+    if value < minimum or value > maximum:
+        raise ValidationError(f"{name} must be between {minimum} and {maximum}.", name)
+    return value
+
+
+def int_param(args, name: str, *, default: int, minimum: int = 1, maximum: int = INT4_MAX) -> int:
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be a whole number.", name) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ValidationError(f"{name} must be {bound}.", name)
-    return value
+    return whole_number(raw, name, minimum=minimum, maximum=maximum)
 
 
 def datetime_param(args, name: str) -> datetime | None:

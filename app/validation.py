@@ -3,6 +3,7 @@
 import math
 
 from app.errors import ValidationError
+from app.params import whole_number
 from geo.categories import CATEGORY_KEYS
 from geo.vocabulary import DESCRIPTION_MAX, TOILETS_VALUES, WHEELCHAIR_VALUES
 
@@ -45,7 +46,7 @@ def coordinates(values: dict) -> tuple[float, float]:
             raise ValidationError(f"{field} is required.", field)
         try:
             number = float(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValidationError(f"{field} must be a number.", field) from None
         if not math.isfinite(number) or abs(number) > limit:
             raise ValidationError(f"{field} must lie between -{limit} and {limit}.", field)
@@ -108,12 +109,4 @@ def correction_values(values: dict) -> dict:
 def base_version(value) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise ValidationError("base_version must be a whole number.", "base_version")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationError("base_version must be a whole number.", "base_version") from None
-    if number < 1:
-        raise ValidationError("base_version must be 1 or more.", "base_version")
-    return number
+    return whole_number(value, "base_version")

@@ -4,14 +4,20 @@ import math
 
 from geo.bbox import BBox
 
+# A cell side wider than the 360° of longitude: grids counted from -180°/-90° then have a single cell.
+WHOLE_WORLD = 361.0
+
 
 def grid_cell_size(box: BBox, max_cells: int) -> float:
     """Side of a square grid cell (degrees) so that the cells touching `box` number at most `max_cells`.
 
-    A box of w×h degrees cut into cells of side s touches at most (w/s + 1)·(h/s + 1) cells.
+    A box of w×h degrees cut into cells of side s touches at most (w/s + 1)·(h/s + 1) cells. Fewer than 4
+    cannot be promised for every box (it may straddle a cell corner): then one cell spans the whole world.
     """
+    if max_cells < 1:
+        raise ValueError("max_cells must be at least 1")
     if max_cells < 4:
-        raise ValueError("max_cells must be at least 4")
+        return WHOLE_WORLD
     width, height = max(box.width, 1e-9), max(box.height, 1e-9)
     # Solve (w/s + 1)(h/s + 1) = n for s: (n - 1)s² - (w + h)s - wh = 0.
     n = max_cells

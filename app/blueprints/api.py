@@ -14,6 +14,7 @@ from app.db import get_database, get_session
 from app.device import current_submitter, device_hash, rate_limit_key
 from app.errors import AppError, NotFound, ValidationError
 from app.extensions import csrf, limiter
+from app.inputs import parse_json_object
 from app.params import bbox_param, category_param, int_param, wheelchair_param
 from app.queries import map as map_queries
 from app.services import submissions
@@ -55,10 +56,7 @@ def _json_body() -> dict:
     origin = request.headers.get("Origin")
     if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
         raise AppError("Cross-site requests are not accepted.", "Origin", code="cross_origin", status=403)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("The body must be a JSON object, like {\"wheelchair\": \"yes\"}.", "body")
-    return body
+    return parse_json_object(request.get_data(cache=True))
 
 
 def _created(submission) -> tuple[Response, int]:

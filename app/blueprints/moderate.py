@@ -13,7 +13,7 @@ from app.blueprints.access import role_required
 from app.db import get_session
 from app.errors import AppError, ValidationError
 from app.models.submissions import REJECT_REASONS
-from app.params import int_param
+from app.params import int_param, whole_number
 from app.queries import moderation as queue
 from app.queries.history import list_revisions
 from app.services import claims, moderation, reports, reverts
@@ -219,20 +219,16 @@ def resolve_report(submission_id: int, action: str):
 
 
 def _version(form) -> int:
-    try:
-        return int(form.get("version", ""))
-    except ValueError:
-        raise ValidationError("Choose the version to revert to.", "version") from None
+    if not form.get("version"):
+        raise ValidationError("Choose the version to revert to.", "version")
+    return whole_number(form["version"], "version")
 
 
 @bp.post("/bulk")
 @role_required("moderator")
 def bulk():
     form = request.form
-    try:
-        ids = [int(i) for i in form.getlist("ids")]
-    except ValueError:
-        raise ValidationError("ids must be submission numbers.", "ids") from None
+    ids = [whole_number(i, "ids") for i in form.getlist("ids")]
     session = get_session()
     result = moderation.bulk_decide(session, ids, current_user, form.get("action", ""), form.get("reason"),
                                     form.get("note"))

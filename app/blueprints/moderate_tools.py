@@ -15,6 +15,7 @@ from app.db import get_session
 from app.errors import AppError, ValidationError
 from app.models import User
 from app.models.audit import MODERATION_ACTIONS
+from app.params import whole_number
 from app.queries import moderation as queue
 from app.services import bans, reverts
 
@@ -25,9 +26,7 @@ def _author_from(values) -> bans.Author:
     """The ban target named by `user` (an id) or `device` (a token hash) in a query string or form."""
     user, device = values.get("user", ""), values.get("device", "")
     if user:
-        if not user.isdigit():
-            raise ValidationError("user must be a user number.", "user")
-        return bans.Author(user_id=int(user))
+        return bans.Author(user_id=whole_number(user, "user"))
     if device:
         if not _DEVICE_HASH.match(device):
             raise ValidationError("device must be a device token hash (64 hexadecimal characters).", "device")
@@ -55,7 +54,8 @@ def ban():
     author = _author_from(form)
     session = get_session()
     rejected = bans.ban(session, current_user, author, form.get("reason"))
-    reverted = bans.revert_changes(session, current_user, author, place_ids=form.getlist("place"))
+    place_ids = [whole_number(i, "place") for i in form.getlist("place")]
+    reverted = bans.revert_changes(session, current_user, author, place_ids=place_ids)
     session.commit()
     who = "The account" if author.user_id else "The device"
     flash(f"{who} is banned. Rejected {len(rejected)} pending submission(s) and reverted {len(reverted)} "
@@ -79,10 +79,9 @@ def unban_device():
 @bp.post("/places/<int:place_id>/revert")
 @role_required("moderator")
 def revert_place(place_id: int):
-    try:
-        version = int(request.form.get("version", ""))
-    except ValueError:
-        raise ValidationError("Choose the version to revert to.", "version") from None
+    if not request.form.get("version"):
+        raise ValidationError("Choose the version to revert to.", "version")
+    version = whole_number(request.form["version"], "version")
     try:
         reverts.revert_place(get_session(), place_id, version, current_user,
                              reason=(request.form.get("reason") or "").strip()[:500] or None)

@@ -63,7 +63,7 @@ WHERE g.level = :level
     AND g.n > 0
     AND (cardinality(CAST(:wheelchair AS text[])) = 0 OR g.wheelchair = ANY(CAST(:wheelchair AS text[])))
     AND (cardinality(CAST(:category AS text[])) = 0 OR g.category = ANY(CAST(:category AS text[])))
-GROUP BY floor(g.cx * :size / :cell), floor(g.cy * :size / :cell)
+GROUP BY floor((g.cx * :size + 180) / :cell), floor((g.cy * :size + 90) / :cell)
 HAVING sum(g.n) > 0
 LIMIT :limit""")
 
