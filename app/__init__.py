@@ -5,12 +5,18 @@ import logging
 from flask import Flask
 
 from app.config import Config, normalise_database_url
-from app.db import init_db
+from app.db import init_db, rollback_request_session, run_with_retry
 from app.device import init_device_cookie
 from app.errors import register_error_handlers
 from app.extensions import csrf, limiter, login_manager
 from app.inputs import init_input_guard
 from app.security import init_security
+
+
+class StepFree(Flask):
+    def dispatch_request(self):
+        # A view that lost a deadlock or a serialization check runs again on a fresh transaction.
+        return run_with_retry(super().dispatch_request, rollback_request_session)
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
@@ -19,7 +25,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         config = Config.from_env()
     # A dict overlays the defaults rather than replacing them, so a test can set one value and keep the rest.
     settings = config.as_flask_config() if isinstance(config, Config) else {**Config().as_flask_config(), **config}
-    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app = StepFree(__name__, template_folder="../templates", static_folder="../static")
     app.config.update(settings)
     if not app.config.get("DATABASE_URL"):
         raise RuntimeError("DATABASE_URL is not set: export DATABASE_URL=postgresql://user@host:port/dbname "

@@ -1,12 +1,50 @@
-"""The database handle of one Flask app: an engine, a session factory and a session per request."""
+"""The database handle of one Flask app: an engine, a session factory and a session per request.
 
-from collections.abc import Iterator
+It also decides which database failures a request may simply run again: a deadlock or a serialization
+failure rolled the whole transaction back, so running the view once more is safe and usually succeeds.
+"""
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+# SQLSTATEs after which PostgreSQL has rolled the transaction back and a new attempt may succeed.
+TRANSIENT_SQLSTATES = {"40P01": "deadlock", "40001": "serialization failure"}
+MAX_ATTEMPTS = 4
+# The database is not there: refused or dropped connections, a server shutting down or starting, a full pool.
+UNAVAILABLE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def transient_failure(error: BaseException) -> str | None:
+    """Why a database error is worth a retry (deadlock, serialization failure), or None."""
+    if isinstance(error, sa_exc.DBAPIError):
+        return TRANSIENT_SQLSTATES.get(getattr(error.orig, "sqlstate", None))
+    return None
+
+
+def run_with_retry(attempt: Callable[[], object], rollback: Callable[[], None]):
+    """Run `attempt` again after a transient failure, up to MAX_ATTEMPTS times with a short random pause."""
+    for number in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except sa_exc.DBAPIError as error:
+            why = transient_failure(error)
+            if why is None or number == MAX_ATTEMPTS:
+                raise
+            rollback()
+            log.info("retrying after a %s (attempt %d of %d)", why, number + 1, MAX_ATTEMPTS)
+            # Jitter spreads the retries of the transactions that collided, so they do not collide again.
+            time.sleep(random.uniform(0.005, 0.05) * number)
 
 
 class Database:
@@ -59,6 +97,19 @@ def init_db(app: Flask, url: str) -> Database:
 
 def get_database() -> Database:
     return current_app.extensions["stepfree_db"]
+
+
+def rollback_request_session() -> None:
+    """Roll back this request's session; a connection that died meanwhile is discarded instead."""
+    session = g.get("db_session")
+    if session is None:
+        return
+    try:
+        session.rollback()
+    except sa_exc.DBAPIError:
+        log.warning("could not roll back on a failed connection; discarding the session")
+        session.close()
+        g.pop("db_session", None)
 
 
 def get_session() -> Session:

@@ -5,9 +5,11 @@ JSON errors have the shape DESIGN.md gives: {"error": {"code": ..., "message": .
 
 import logging
 
-from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from app.db import UNAVAILABLE_ERRORS, rollback_request_session
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +55,17 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None, headers=None):
+def error_response(status: int, code: str, message: str, field: str | None = None, headers=None, *,
+                   database_down: bool = False):
     if wants_json():
         body = {"error": {"code": code, "message": message}}
         if field:
             body["error"]["field"] = field
         response = jsonify(body)
     else:
-        response = make_response(render_template("error.html", status=status, message=message, field=field))
+        # Without a database the page must not look up the signed-in user for its menu.
+        response = make_response(render_template("error.html", status=status, message=message, field=field,
+                                                 database_down=database_down))
     response.status_code = status
     for key, value in (headers or {}).items():
         response.headers[key] = value
@@ -102,6 +107,18 @@ def register_error_handlers(app: Flask) -> None:
             headers = {k: v for k, v in headers.items() if k in ("Allow", "Retry-After")}
         return error_response(status, _HTTP_CODES.get(status, "http_error"), message, field, headers=headers)
 
+    def handle_database_unavailable(error: Exception):
+        _rollback()
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    str(getattr(error, "orig", None) or error).strip().splitlines()[0])
+        retry = str(current_app.config["DATABASE_RETRY_AFTER"])
+        return error_response(503, "unavailable", "StepFree cannot reach its database just now; nothing was "
+                              f"saved. Please try again in {retry} seconds.", headers={"Retry-After": retry},
+                              database_down=True)
+
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.register_error_handler(unavailable, handle_database_unavailable)
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         _rollback()
@@ -111,6 +128,4 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def _rollback() -> None:
-    session = g.get("db_session")
-    if session is not None:
-        session.rollback()
+    rollback_request_session()

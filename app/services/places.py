@@ -34,7 +34,8 @@ def snapshot(place: Place) -> dict:
 
 
 def get_place(session: Session, place_id: int, *, for_update: bool = False) -> Place:
-    place = session.get(Place, place_id, with_for_update=for_update)
+    """The place; with for_update, row-locked and reloaded, so a version read before the lock is never used."""
+    place = session.get(Place, place_id, with_for_update=for_update, populate_existing=for_update)
     if place is None:
         raise NotFound(f"There is no place {place_id}.", "place_id")
     return place

@@ -66,16 +66,20 @@ def ensure_may_submit(session: Session, submitter: Submitter) -> None:
         raise Forbidden("Submissions from this device are blocked.", code="banned")
 
 
-def _published_place(session: Session, place_id: int) -> Place:
-    place = session.get(Place, place_id)
+def _published_place(session: Session, place_id: int, *, for_update: bool = False) -> Place:
+    place = session.get(Place, place_id, with_for_update=for_update, populate_existing=for_update)
     if place is None or not place.is_published:
         raise NotFound(f"There is no place {place_id}.", "place_id")
     return place
 
 
 def _place_at_version(session: Session, place_id: int, base: int | None) -> Place:
-    """The published place, refusing with 409 when the sender saw an older version of it (invariant 3)."""
-    place = _published_place(session, place_id)
+    """The published place, locked, refusing with 409 when the sender saw an older version of it (invariant 3).
+
+    The lock comes before the submission row is inserted: the insert's foreign-key share lock on the place,
+    upgraded later by an auto-approval, would otherwise deadlock with a concurrent submission on the place.
+    """
+    place = _published_place(session, place_id, for_update=True)
     if base is not None and base != place.version:
         raise Conflict("This place changed since you opened it. Reload it, check the new values and send again.",
                        "base_version", code="stale_version")
