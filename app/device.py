@@ -53,5 +53,5 @@ def init_device_cookie(app: Flask) -> None:
         token = g.pop("new_device_token", None)
         if token is not None:
             response.set_cookie(COOKIE, token, max_age=MAX_AGE, httponly=True, samesite="Lax",
-                                secure=request.is_secure)
+                                secure=request.is_secure or app.config["SESSION_COOKIE_SECURE"])
         return response

@@ -14,11 +14,12 @@ login_manager.login_message_category = "info"
 csrf = CSRFProtect()
 
 
-def _client_address() -> str:
+def client_address() -> str:
+    """The client's address as the app sees it (the proxy's client when TRUSTED_PROXY_COUNT is set)."""
     return get_remote_address() or request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=_client_address, default_limits=[], headers_enabled=True)
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)
 
 
 @limiter.request_filter

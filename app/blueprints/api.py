@@ -10,9 +10,10 @@ import json
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
+from app import abuse
 from app.db import get_database, get_session
 from app.device import current_submitter, device_hash, rate_limit_key
-from app.errors import AppError, NotFound, ValidationError
+from app.errors import AppError, Forbidden, NotFound, ValidationError
 from app.extensions import csrf, limiter
 from app.inputs import parse_json_object
 from app.params import bbox_param, category_param, int_param, wheelchair_param
@@ -136,42 +137,45 @@ def place(place_id: int):
     return Response(json.dumps(feature), mimetype="application/geo+json")
 
 
+def _submit(store) -> tuple[Response, int]:
+    """Run one submission service on the JSON body for the current visitor, commit, and answer 201."""
+    body = _json_body()
+    submitter = current_submitter()
+    if submitter.user is None and abuse.network_paused():
+        raise Forbidden("Anonymous submissions from this network are paused for a while after abuse. "
+                        "Sign in to send your answer.", code="network_paused")
+    session = get_session()
+    try:
+        submission = store(session, submitter, body)
+    except Forbidden as error:
+        if error.code == "banned" and submitter.user is None:
+            abuse.pause_network()  # so that dropping the banned cookie does not let the device back in
+        raise
+    session.commit()
+    return _created(submission)
+
+
 @bp.post("/places/<int:place_id>/status")
 @limited
 def submit_status(place_id: int):
-    body = _json_body()
-    session = get_session()
-    submission = submissions.submit_status(session, current_submitter(), place_id, body, body.get("base_version"))
-    session.commit()
-    return _created(submission)
+    return _submit(lambda session, submitter, body: submissions.submit_status(
+        session, submitter, place_id, body, body.get("base_version")))
 
 
 @bp.post("/places")
 @limited
 def submit_new_place():
-    body = _json_body()
-    session = get_session()
-    submission = submissions.submit_new_place(session, current_submitter(), body)
-    session.commit()
-    return _created(submission)
+    return _submit(submissions.submit_new_place)
 
 
 @bp.post("/places/<int:place_id>/reports")
 @limited
 def submit_report(place_id: int):
-    body = _json_body()
-    session = get_session()
-    submission = submissions.submit_report(session, current_submitter(), place_id, body)
-    session.commit()
-    return _created(submission)
+    return _submit(lambda session, submitter, body: submissions.submit_report(session, submitter, place_id, body))
 
 
 @bp.post("/places/<int:place_id>/corrections")
 @limited
 def submit_correction(place_id: int):
-    body = _json_body()
-    session = get_session()
-    submission = submissions.submit_correction(session, current_submitter(), place_id, body,
-                                               body.get("base_version"))
-    session.commit()
-    return _created(submission)
+    return _submit(lambda session, submitter, body: submissions.submit_correction(
+        session, submitter, place_id, body, body.get("base_version")))

@@ -1,8 +1,13 @@
-"""Register, sign in, sign out."""
+"""Register, sign in, sign out, change the password.
 
+Sign-in failures are throttled per account and per client address (only failures count, so a person who
+types their password right is never held up), and registration per address, in the shared limiter store.
+"""
+
+import hashlib
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
@@ -10,16 +15,49 @@ from wtforms.validators import DataRequired, Length
 
 from app.db import get_session
 from app.errors import AppError
-from app.extensions import login_manager
+from app.extensions import client_address, limiter, login_manager
 from app.models import User
+from app.params import INT4_MAX
 from app.services import accounts
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return get_session().get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """The account a session cookie names, if the cookie's token is still the account's current one."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isascii() or not user_id.isdigit() or int(user_id) > INT4_MAX or not token:
+        return None
+    user = get_session().get(User, int(user_id))
+    if user is None:
+        return None
+    if user.is_banned:
+        # The ban ended this session, but the signed cookie still says whose it was: keep refusing their
+        # submissions instead of taking them as an anonymous visitor's.
+        g.banned_account_id = user.id
+        return None
+    return user if user.session_token == token else None
+
+
+def _sign_in_failed(response) -> bool:
+    return response.status_code != 302
+
+
+def _account_key() -> str:
+    # Hashed, so the limiter's store never holds the addresses people typed.
+    email = accounts.normalise_email(request.form.get("email", ""))
+    return "account:" + hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()
+
+
+login_limits = (
+    limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], key_func=_account_key,
+                  scope="login-account", methods=["POST"], deduct_when=_sign_in_failed),
+    limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ADDRESS"], key_func=client_address,
+                  scope="login-address", methods=["POST"], deduct_when=_sign_in_failed),
+)
+register_limit = limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], key_func=client_address,
+                               scope="register", methods=["POST"])
 
 
 class RegisterForm(FlaskForm):
@@ -33,6 +71,11 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired()])
 
 
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password (at least 10 characters)", validators=[DataRequired()])
+
+
 def _safe_next(target: str | None) -> str:
     # Only follow local paths, never another host (open redirect).
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
@@ -41,6 +84,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_limit
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -59,6 +103,8 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits[0]
+@login_limits[1]
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -78,6 +124,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Ending every session of the account, not only this cookie: a copy of it (stolen, or on a shared
+    # computer) stops working too.
+    current_user.end_all_sessions()
+    get_session().commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("pages.index"))
@@ -86,4 +136,23 @@ def logout():
 @bp.get("/")
 @login_required
 def profile():
-    return render_template("auth/profile.html", user=current_user)
+    return render_template("auth/profile.html", user=current_user, password_form=PasswordForm())
+
+
+@bp.post("/password")
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            accounts.change_password(session, current_user, form.current_password.data, form.new_password.data)
+        except AppError as error:
+            getattr(form, error.field or "current_password").errors.append(error.message)
+        else:
+            session.commit()
+            # This session carries on with the new token; all the others have ended.
+            login_user(current_user._get_current_object())
+            flash("Your password is changed. You were signed out everywhere else.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", user=current_user, password_form=form), 400

@@ -1,12 +1,17 @@
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, func
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, in_list
 
 ROLES = ("volunteer", "moderator", "admin")
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
 
 
 class User(UserMixin, Base):
@@ -24,6 +29,16 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     banned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ban_reason: Mapped[str | None] = mapped_column(String(500))
+    # Part of every session cookie; a new token ends all sessions issued with the old one.
+    session_token: Mapped[str] = mapped_column(
+        String(64), default=new_session_token, server_default=text("replace(gen_random_uuid()::text, '-', '')"))
+
+    def get_id(self) -> str:
+        """What the session cookie stores: the account and its current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_all_sessions(self) -> None:
+        self.session_token = new_session_token()
 
     @property
     def is_banned(self) -> bool:

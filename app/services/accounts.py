@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -43,23 +44,41 @@ def create_user(session: Session, email: str, password: str, display_name: str |
     validate_new_account(email, password, display_name)
     if role not in ROLES:
         raise ValidationError(f"Unknown role '{role}'; use one of {', '.join(ROLES)}.", "role")
+    # Hash first, so a taken address answers in the same time as a free one.
+    password_hash = hash_password(password)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this email address already exists. Sign in instead.", "email")
-    user = User(email=email, password_hash=hash_password(password), display_name=display_name, role=role)
+    user = User(email=email, password_hash=password_hash, display_name=display_name, role=role)
     session.add(user)
     session.flush()
     return user
 
 
+@cache
+def _unknown_account_hash() -> str:
+    """A hash to check passwords against when no account has the email, made once per process."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """Return the user whose email and password match, or None."""
+    """Return the user whose email and password match, or None.
+
+    Exactly one password check runs either way, so the time taken does not reveal whether the email exists.
+    """
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        # Spend the same time as a real check so response times do not reveal which emails exist.
-        check_password_hash(hash_password("timing-equaliser"), password)
-        return None
-    if not check_password_hash(user.password_hash, password):
-        return None
+    matches = check_password_hash(user.password_hash if user else _unknown_account_hash(), password)
+    return user if user is not None and matches else None
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> User:
+    """Set a new password after checking the current one; every other session of the account ends."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise ValidationError("The current password is wrong.", "current_password")
+    if len(new or "") < PASSWORD_MIN:
+        raise ValidationError(f"The new password must have at least {PASSWORD_MIN} characters.", "new_password")
+    user.password_hash = hash_password(new)
+    user.end_all_sessions()
+    session.flush()
     return user
 
 
@@ -92,6 +111,7 @@ def ban_user(session: Session, actor: User | None, user: User, reason: str) -> U
         return user
     user.banned_at = utcnow()
     user.ban_reason = (reason or "").strip()[:500] or None
+    user.end_all_sessions()
     record_event(session, actor, "ban", target_user_id=user.id, reason=user.ban_reason)
     return user
 
