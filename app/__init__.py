@@ -80,7 +80,10 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from app.urls import external_url
     from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS, WHEELCHAIR_MEANINGS
+
+    app.jinja_env.globals["external_url"] = external_url
 
     @app.context_processor
     def vocabulary():

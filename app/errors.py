@@ -48,8 +48,13 @@ class Conflict(AppError):
     code = "conflict"
 
 
+def _under_ogc() -> bool:
+    return request.path == "/ogc" or request.path.startswith("/ogc/")
+
+
 def wants_json() -> bool:
-    if request.path.startswith("/api/"):
+    # API clients get JSON errors whatever they accept: OGC clients such as OWSLib and GDAL expect them.
+    if request.path.startswith("/api/") or _under_ogc():
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
@@ -61,6 +66,9 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
         body = {"error": {"code": code, "message": message}}
         if field:
             body["error"]["field"] = field
+        if _under_ogc():
+            # OGC API – Features' exception shape, beside StepFree's own.
+            body = {"code": code, "description": message, **body}
         response = jsonify(body)
     else:
         # Without a database the page must not look up the signed-in user for its menu.

@@ -13,6 +13,9 @@ from geo.vocabulary import WHEELCHAIR_VALUES
 
 # PostgreSQL's integer, the type of every id and version column.
 INT4_MAX = 2**31 - 1
+# Name search: the length of the text searched for, and how many places one answer lists.
+SEARCH_Q_MIN, SEARCH_Q_MAX = 2, 100
+SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX = 10, 50
 _WHOLE = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
 
 

@@ -118,3 +118,25 @@ def test_ogc_bad_parameter_answers_400_naming_it(client, url, field):
 
 def test_ogc_unknown_collection_is_404(client):
     assert _get(client, "/ogc/collections/roads/items", status=404).get_json()["code"] == "unknown_collection"
+
+
+def test_ogc_links_use_the_configured_public_url_not_the_host_header(database_url, connection, session):
+    from app import create_app
+    from tests.conftest import make_test_config
+    app = create_app(make_test_config(database_url, PUBLIC_URL="https://stepfree.example.org/"))
+    app.extensions["stepfree_db"].bind_to(connection, join_transaction_mode="create_savepoint")
+    for _ in range(3):
+        make_place(session)
+    session.commit()
+    client = app.test_client()
+    spoofed = {"Host": "evil.example"}
+    landing = client.get("/ogc", headers=spoofed).get_json()
+    items = client.get("/ogc/collections/places/items?limit=1", headers=spoofed).get_json()
+    hrefs = [link["href"] for link in landing["links"] + items["links"] if "opengis" not in link["href"]
+             and "opendatacommons" not in link["href"]]
+    assert hrefs and all(h.startswith("https://stepfree.example.org/") for h in hrefs), hrefs
+    assert any(h.startswith("https://stepfree.example.org/ogc/collections/places/items?limit=1")
+               for h in hrefs), hrefs
+    page = client.get("/data", headers=spoofed).get_data(as_text=True)
+    assert "evil.example" not in page and "https://stepfree.example.org/ogc" in page
+    app.extensions["stepfree_db"].engine.dispose()

@@ -7,19 +7,22 @@ below, is this API's CSRF protection, so it works for clients without a session 
 
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 
+from app.blueprints.api_openapi import OPENAPI, openapi_document
 from app import abuse
 from app.db import get_database, get_session
 from app.device import current_submitter, device_hash, rate_limit_key
 from app.errors import AppError, Forbidden, NotFound, ValidationError
 from app.extensions import csrf, limiter
 from app.inputs import parse_json_object
-from app.params import bbox_param, category_param, int_param, wheelchair_param
+from app.params import (SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_Q_MAX, SEARCH_Q_MIN, bbox_param,
+                        category_param, int_param, wheelchair_param)
 from app.queries import map as map_queries
 from app.services import submissions
 from app.services.places import place_point
+from app.urls import external_url
 from geo.categories import CATEGORY_BY_KEY
 from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS
 
@@ -85,8 +88,8 @@ def places():
 @bp.get("/places/search")
 def search():
     query = request.args.get("q", "").strip()
-    if not 2 <= len(query) <= 100:
-        raise ValidationError("q must have 2 to 100 characters.", "q")
+    if not SEARCH_Q_MIN <= len(query) <= SEARCH_Q_MAX:
+        raise ValidationError(f"q must have {SEARCH_Q_MIN} to {SEARCH_Q_MAX} characters.", "q")
     near = None
     if request.args.get("near"):
         try:
@@ -96,7 +99,7 @@ def search():
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise ValidationError("near must be lon,lat within range.", "near")
         near = (lon, lat)
-    limit = int_param(request.args, "limit", default=10, maximum=50)
+    limit = int_param(request.args, "limit", default=SEARCH_LIMIT_DEFAULT, maximum=SEARCH_LIMIT_MAX)
     found = map_queries.search_places(get_session(), query, near, limit)
     return Response(json.dumps({"type": "FeatureCollection", "features": [_feature(p) for p in found]}),
                     mimetype="application/geo+json")
@@ -141,6 +144,9 @@ def _submit(store) -> tuple[Response, int]:
     """Run one submission service on the JSON body for the current visitor, commit, and answer 201."""
     body = _json_body()
     submitter = current_submitter()
+    if submitter.user is None and g.get("banned_account_id") is not None:
+        abuse.pause_network()
+        raise Forbidden("Your account is banned and cannot send submissions, signed in or not.", code="banned")
     if submitter.user is None and abuse.network_paused():
         raise Forbidden("Anonymous submissions from this network are paused for a while after abuse. "
                         "Sign in to send your answer.", code="network_paused")
@@ -179,3 +185,13 @@ def submit_report(place_id: int):
 def submit_correction(place_id: int):
     return _submit(lambda session, submitter, body: submissions.submit_correction(
         session, submitter, place_id, body, body.get("base_version")))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    config = current_app.config
+    document = openapi_document(external_url(".openapi").rsplit("/", 1)[0],
+                                limit_max=config["API_PLACES_LIMIT_MAX"], default_limit=DEFAULT_LIMIT,
+                                max_bbox_span=MAX_BBOX_SPAN, submission_limit=config["RATELIMIT_SUBMISSIONS"],
+                                max_content_length=config["MAX_CONTENT_LENGTH"])
+    return Response(json.dumps(document), mimetype=OPENAPI)

@@ -6,11 +6,12 @@ One collection, `places`, with the same published data and features as the GeoJS
 
 from datetime import datetime
 
-from flask import Blueprint, Response, json, request, url_for
+from flask import Blueprint, Response, json, request
 
 from app.db import get_session
-from app.errors import AppError, NotFound, ValidationError
+from app.errors import NotFound, ValidationError
 from app.params import datetime_param, int_param
+from app.urls import external_request_url, external_url
 from app.blueprints.ogc_openapi import openapi_document
 from app.queries import export as queries
 from geo.geojson import LICENSE_URL, attribution, iso_utc
@@ -35,14 +36,6 @@ class UnknownCollection(NotFound):
     code = "unknown_collection"
 
 
-@bp.errorhandler(AppError)
-def handle_error(error: AppError):
-    # OGC clients read `code` and `description`; StepFree's own shape is kept alongside.
-    body = {"code": error.code, "description": error.message,
-            "error": {"code": error.code, "message": error.message, "field": error.field}}
-    return _json(body, status=error.status)
-
-
 @bp.before_request
 def check_format():
     f = request.args.get("f")
@@ -57,10 +50,10 @@ def landing():
         "description": "Wheelchair accessibility of places, reviewed by moderators (OGC API – Features).",
         "attribution": attribution(True),
         "links": [
-            _link("self", url_for(".landing", _external=True), JSON, "This document"),
-            _link("service-desc", url_for(".openapi", _external=True), OPENAPI, "The API definition"),
-            _link("conformance", url_for(".conformance", _external=True), JSON, "Conformance classes"),
-            _link("data", url_for(".collections", _external=True), JSON, "The collections"),
+            _link("self", external_url(".landing"), JSON, "This document"),
+            _link("service-desc", external_url(".openapi"), OPENAPI, "The API definition"),
+            _link("conformance", external_url(".conformance"), JSON, "Conformance classes"),
+            _link("data", external_url(".collections"), JSON, "The collections"),
             _link("license", LICENSE_URL, "text/html", "ODbL 1.0"),
         ],
     })
@@ -74,7 +67,7 @@ def conformance():
 @bp.get("/collections")
 def collections():
     return _json({
-        "links": [_link("self", url_for(".collections", _external=True), JSON, "The collections")],
+        "links": [_link("self", external_url(".collections"), JSON, "The collections")],
         "collections": [_collection_document()],
     })
 
@@ -94,12 +87,12 @@ def items(collection_id: str):
     session = get_session()
     page = queries.feature_page(session, filters, limit=limit + 1, after_id=after)
     has_next, page = len(page) > limit, page[:limit]
-    links = [_link("self", request.url, GEOJSON, "This page"),
-             _link("collection", url_for(".collection", collection_id=COLLECTION_ID, _external=True), JSON,
+    links = [_link("self", external_request_url(), GEOJSON, "This page"),
+             _link("collection", external_url(".collection", collection_id=COLLECTION_ID), JSON,
                    "The collection")]
     if has_next:
         args = {**request.args.to_dict(), "limit": str(limit), "after": str(page[-1][0])}
-        links.append(_link("next", url_for(".items", collection_id=COLLECTION_ID, _external=True, **args),
+        links.append(_link("next", external_url(".items", collection_id=COLLECTION_ID, **args),
                            GEOJSON, "The next page"))
     members = {"type": "FeatureCollection", "timeStamp": iso_utc(datetime.now().astimezone())}
     if after == 0:
@@ -118,16 +111,16 @@ def item(collection_id: str, place_id: int):
     text = queries.feature_by_id(get_session(), place_id)
     if text is None:
         raise NotFound(f"There is no published place {place_id}.", "place_id")
-    links = [_link("self", url_for(".item", collection_id=COLLECTION_ID, place_id=place_id, _external=True),
+    links = [_link("self", external_url(".item", collection_id=COLLECTION_ID, place_id=place_id),
                    GEOJSON, "This place"),
-             _link("collection", url_for(".collection", collection_id=COLLECTION_ID, _external=True), JSON,
+             _link("collection", external_url(".collection", collection_id=COLLECTION_ID), JSON,
                    "The collection")]
     return Response(text[:-1] + ',"links":' + json.dumps(links) + "}", mimetype=GEOJSON)
 
 
 @bp.get("/api")
 def openapi():
-    return Response(json.dumps(openapi_document(url_for(".landing", _external=True), MAX_LIMIT)), mimetype=OPENAPI)
+    return Response(json.dumps(openapi_document(external_url(".landing"), MAX_LIMIT)), mimetype=OPENAPI)
 
 
 def _check_collection(collection_id: str) -> None:
@@ -161,7 +154,7 @@ def _collection_document() -> dict:
     if first is not None:
         extent["temporal"] = {"interval": [[iso_utc(first), iso_utc(last)]], "trs":
                               "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
-    items_url = url_for(".items", collection_id=COLLECTION_ID, _external=True)
+    items_url = external_url(".items", collection_id=COLLECTION_ID)
     return {
         "id": COLLECTION_ID,
         "title": "Places",
@@ -171,10 +164,10 @@ def _collection_document() -> dict:
         "crs": [CRS84],
         "extent": extent,
         "links": [
-            _link("self", url_for(".collection", collection_id=COLLECTION_ID, _external=True), JSON, "Places"),
+            _link("self", external_url(".collection", collection_id=COLLECTION_ID), JSON, "Places"),
             _link("items", items_url, GEOJSON, "The places as GeoJSON"),
             _link("license", LICENSE_URL, "text/html", "ODbL 1.0"),
-            _link("describedby", url_for("export.data_page", _external=True), "text/html", "The fields explained"),
+            _link("describedby", external_url("export.data_page"), "text/html", "The fields explained"),
         ],
     }
 

@@ -1,5 +1,6 @@
 """The OpenAPI 3.0 definition of StepFree's OGC API – Features (the landing page's `service-desc`)."""
 
+from app.params import INT4_MAX
 from geo.categories import CATEGORY_KEYS
 from geo.vocabulary import WHEELCHAIR_VALUES
 
@@ -7,6 +8,9 @@ from geo.vocabulary import WHEELCHAIR_VALUES
 def _query(name: str, description: str, schema: dict, *, explode: bool = False) -> dict:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema,
             "style": "form", "explode": explode}
+
+
+UNKNOWN_COLLECTION = {"description": "There is no collection of this id (the only one is `places`)."}
 
 
 def _ok(description: str, media_type: str) -> dict:
@@ -44,15 +48,16 @@ def openapi_document(server_url: str, max_limit: int) -> dict:
             "/collections": {"get": {"operationId": "collections",
                                      "responses": _ok("The collections", "application/json")}},
             "/collections/{collectionId}": {"get": {"operationId": "collection", "parameters": [collection_id],
-                                                    "responses": _ok("One collection", "application/json")}},
+                                                    "responses": {**_ok("One collection", "application/json"),
+                                                                  "404": UNKNOWN_COLLECTION}}},
             "/collections/{collectionId}/items": {"get": {
                 "operationId": "items", "parameters": items_parameters,
-                "responses": _ok("A page of features", "application/geo+json")}},
+                "responses": {**_ok("A page of features", "application/geo+json"), "404": UNKNOWN_COLLECTION}}},
             "/collections/{collectionId}/items/{featureId}": {"get": {
                 "operationId": "item",
                 "parameters": [collection_id, {"name": "featureId", "in": "path", "required": True,
-                                               "schema": {"type": "integer"}}],
+                                               "schema": {"type": "integer", "minimum": 1, "maximum": INT4_MAX}}],
                 "responses": {**_ok("One feature", "application/geo+json"),
-                              "404": {"description": "No published place has this id."}}}},
+                              "404": {"description": "No published place has this id, or no such collection."}}}},
         },
     }

@@ -1,0 +1,353 @@
+"""The OpenAPI 3.0 description of StepFree's JSON API (/api), served at /api/openapi.json.
+
+Every enum and limit comes from the constant the code validates with, so the document cannot drift from
+what the API accepts. Rules JSON Schema cannot state (a bbox's minimum ≤ maximum and its span, blank text
+counting as not given) are written in the descriptions.
+"""
+
+from app.models.submissions import SUBMISSION_KINDS, SUBMISSION_STATES
+from app.params import INT4_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_Q_MAX, SEARCH_Q_MIN
+from app.validation import NAME_MAX, REPORT_NOTE_MAX, REPORT_PROBLEMS
+from geo.categories import CATEGORY_KEYS
+from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES, TOILETS_VALUES, WHEELCHAIR_VALUES
+
+# The search view's bounds, written inline in app/blueprints/api.py `search`; the fuzz test's positive
+# cases fail if that view comes to refuse what these allow.
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+
+# PostgreSQL stores no NUL character, so text carrying one is refused (app/inputs.py); text that is blank
+# after trimming counts as not given, so a required or only field needs a visible character.
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# `q`: at least two characters once trimmed, no NUL.
+SEARCH_Q = r"^\s*[^\s\x00][^\x00]*[^\s\x00]\s*$"
+# `near`: two decimal numbers within WGS 84 range, longitude first.
+NEAR = (r"^-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),"
+        r"-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)$")
+
+_ERRORS = {
+    "400": "A parameter or a body field is invalid; `error.field` names it.",
+    "403": "Refused: a cross-site request (`error.field` is `Origin`), a banned account or device, or an anonymous "
+           "submission from a network paused after abuse (signing in lifts that).",
+    "404": "No published place has this id (`error.field` is `place_id`).",
+    "409": "The place changed since `base_version`; reload it and send again (`error.field` is "
+           "`base_version`).",
+    "413": "The body is larger than the server accepts (`error.field` is `body`).",
+    "415": "The body was not sent as `Content-Type: application/json` (`error.field` is `Content-Type`).",
+    "429": "Too many submissions in a short time; nothing was saved. The `Retry-After` header says when to "
+           "try again.",
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _errors(*statuses: str) -> dict:
+    return {status: {"$ref": f"#/components/responses/Error{status}"} for status in statuses}
+
+
+def _query(name: str, description: str, schema: dict, *, required: bool = False, explode: bool = True) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema,
+            "style": "form", "explode": explode}
+
+
+def _text(max_length: int, description: str, *, blank_allowed: bool = True) -> dict:
+    return {"type": "string", "maxLength": max_length, "pattern": NO_NUL if blank_allowed else NOT_BLANK,
+            "description": description}
+
+
+def _lon_lat() -> dict:
+    return {
+        "lon": {"type": "number", "minimum": -180, "maximum": 180, "description": "Longitude, WGS 84."},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "Latitude, WGS 84."},
+    }
+
+
+def _schemas(limit_max: int) -> dict:
+    place_id = {"type": "integer", "minimum": 1, "maximum": INT4_MAX}
+    point = {"type": "object", "required": ["type", "coordinates"], "properties": {
+        "type": {"type": "string", "enum": ["Point"]},
+        "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"},
+                        "description": "[longitude, latitude] (RFC 7946 order)."}}}
+    place_properties = {
+        "name": {"type": "string"},
+        "category": _ref("Category"),
+        "wheelchair": _ref("Wheelchair"),
+        "toilets_wheelchair": _ref("ToiletsWheelchair"),
+    }
+    count = {"type": "integer", "minimum": 0}
+    base_version = {**place_id, "nullable": True,
+                    "description": "The place `version` the sender saw; if the place changed since, the answer "
+                                   "is 409. A string of the digits 0-9 is accepted too."}
+    return {
+        "Wheelchair": {"type": "string", "enum": list(WHEELCHAIR_VALUES),
+                       "description": "OSM `wheelchair=*`: yes = step-free entrance and rooms; limited = at most "
+                                      "one small step; no = not usable; unknown = nobody checked."},
+        "ToiletsWheelchair": {"type": "string", "enum": list(TOILETS_VALUES),
+                              "description": "OSM `toilets:wheelchair=*`."},
+        "Category": {"type": "string", "enum": list(CATEGORY_KEYS)},
+        "Point": point,
+        "Error": {
+            "type": "object", "required": ["error"], "additionalProperties": False,
+            "properties": {"error": {
+                "type": "object", "required": ["code", "message"], "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string", "description": "Machine-readable, e.g. `invalid`, `not_found`."},
+                    "message": {"type": "string", "description": "What went wrong, in words a person can act on."},
+                    "field": {"type": "string", "description": "The parameter, body field or header at fault."},
+                }}},
+        },
+        "PlaceFeature": {
+            "type": "object", "required": ["type", "id", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]}, "id": place_id, "geometry": point,
+                "properties": {"type": "object", "required": list(place_properties),
+                               "properties": place_properties},
+            },
+        },
+        "ClusterFeature": {
+            "type": "object", "required": ["type", "geometry", "properties"],
+            "description": "A grid cell's places, at their mean position, with counts by wheelchair value.",
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]}, "geometry": point,
+                "properties": {
+                    "type": "object", "required": ["cluster", "count", *WHEELCHAIR_VALUES],
+                    "properties": {"cluster": {"type": "boolean", "enum": [True]}, "count": count,
+                                   **{value: count for value in WHEELCHAIR_VALUES}},
+                },
+            },
+        },
+        "PlacesView": {
+            "type": "object", "required": ["type", "clustered", "limit", "numberReturned", "bbox", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "clustered": {"type": "boolean",
+                              "description": "true: the features are clusters (a wide view, or more places "
+                                             "than `limit`)."},
+                "limit": {"type": "integer", "minimum": 1, "maximum": limit_max},
+                "numberReturned": count,
+                "bbox": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+                "features": {"type": "array", "items": {"oneOf": [_ref("PlaceFeature"), _ref("ClusterFeature")]}},
+            },
+        },
+        "SearchResult": {
+            "type": "object", "required": ["type", "features"],
+            "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                           "features": {"type": "array", "maxItems": SEARCH_LIMIT_MAX,
+                                        "items": _ref("PlaceFeature")}},
+        },
+        "PlaceDetail": {
+            "type": "object", "required": ["type", "id", "geometry", "properties", "links"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]}, "id": place_id, "geometry": point,
+                "properties": {
+                    "type": "object",
+                    "required": [*place_properties, "category_label", "wheelchair_label", "toilets_label",
+                                 "description", "version", "updated_at", "last_verified_at", "osm_type", "osm_id",
+                                 "your_pending"],
+                    "properties": {
+                        **place_properties,
+                        "category_label": {"type": "string"},
+                        "wheelchair_label": {"type": "string"},
+                        "toilets_label": {"type": "string"},
+                        "description": {"type": "string", "maxLength": DESCRIPTION_MAX, "nullable": True},
+                        "version": {"type": "integer", "minimum": 1,
+                                    "description": "Send it back as `base_version` with a change."},
+                        "updated_at": {"type": "string", "format": "date-time"},
+                        "last_verified_at": {"type": "string", "format": "date-time", "nullable": True},
+                        "osm_type": {"type": "string", "enum": list(OSM_TYPES), "nullable": True},
+                        "osm_id": {"type": "integer", "nullable": True},
+                        "your_pending": {
+                            "type": "array", "description": "This visitor's own submissions awaiting review.",
+                            "items": {"type": "object", "required": ["kind", "submitted_at"], "properties": {
+                                "kind": {"type": "string", "enum": list(SUBMISSION_KINDS)},
+                                "submitted_at": {"type": "string", "format": "date-time"}}}},
+                    },
+                },
+                "links": {"type": "array", "items": {
+                    "type": "object", "required": ["rel", "href"],
+                    "properties": {"rel": {"type": "string"}, "type": {"type": "string"},
+                                   "href": {"type": "string"}}}},
+            },
+        },
+        "SubmissionCreated": {
+            "type": "object", "required": ["id", "kind", "state", "place_id", "message"],
+            "properties": {
+                "id": place_id,
+                "kind": {"type": "string", "enum": list(SUBMISSION_KINDS)},
+                "state": {"type": "string", "enum": list(SUBMISSION_STATES),
+                          "description": "`pending` until a moderator decides; `approved` at once for trusted "
+                                         "volunteers and moderators."},
+                "place_id": {**place_id, "nullable": True, "description": "null for a new place not yet approved."},
+                "message": {"type": "string", "description": "What happens next, for the person who sent it."},
+            },
+        },
+        "StatusSubmission": {
+            "type": "object", "additionalProperties": False,
+            "description": "At least one of wheelchair, toilets_wheelchair or description. An empty string or "
+                           "null counts as not given; other fields are ignored.",
+            "anyOf": [{"required": ["wheelchair"]}, {"required": ["toilets_wheelchair"]},
+                      {"required": ["description"]}],
+            "properties": {
+                "wheelchair": _ref("Wheelchair"),
+                "toilets_wheelchair": _ref("ToiletsWheelchair"),
+                "description": _text(DESCRIPTION_MAX, "OSM `wheelchair:description`; trimmed.", blank_allowed=False),
+                "base_version": base_version,
+            },
+        },
+        "NewPlace": {
+            "type": "object", "additionalProperties": False,
+            "required": ["name", "category", "wheelchair", "lon", "lat"],
+            "description": "A place not on the map yet; other fields are ignored.",
+            "properties": {
+                "name": _text(NAME_MAX, "The place's name; trimmed.", blank_allowed=False),
+                "category": _ref("Category"),
+                "wheelchair": _ref("Wheelchair"),
+                "toilets_wheelchair": _ref("ToiletsWheelchair"),
+                "description": _text(DESCRIPTION_MAX, "OSM `wheelchair:description`; trimmed, blank is none."),
+                **_lon_lat(),
+            },
+        },
+        "Report": {
+            "type": "object", "additionalProperties": False, "required": ["problem"],
+            "description": "A flag that a published place is wrong or abusive; always reviewed by a moderator.",
+            "properties": {
+                "problem": {"type": "string", "enum": list(REPORT_PROBLEMS)},
+                "note": _text(REPORT_NOTE_MAX, "What is wrong, for the moderator; trimmed, blank is none."),
+            },
+        },
+        "Correction": {
+            "type": "object", "additionalProperties": False,
+            "description": "At least one of a new name, category, position (lon and lat together) or `gone`; "
+                           "other fields are ignored.",
+            "anyOf": [{"required": ["name"]}, {"required": ["category"]}, {"required": ["lon", "lat"]},
+                      {"required": ["gone"]}],
+            "not": {"anyOf": [{"required": ["lon"], "not": {"required": ["lat"]}},
+                              {"required": ["lat"], "not": {"required": ["lon"]}}]},
+            "properties": {
+                "name": _text(NAME_MAX, "The place's right name; trimmed.", blank_allowed=False),
+                "category": _ref("Category"),
+                **_lon_lat(),
+                "gone": {"type": "boolean", "description": "true: the place is closed or no longer there."},
+                "base_version": base_version,
+            },
+        },
+    }
+
+
+def _responses(max_content_length: int) -> dict:
+    responses = {f"Error{status}": {"description": text, "content": {JSON: {"schema": _ref("Error")}}}
+                 for status, text in _ERRORS.items()}
+    responses["Error413"]["description"] += f" At most {max_content_length} bytes."
+    responses["Error429"]["headers"] = {"Retry-After": {"description": "Seconds to wait.",
+                                                        "schema": {"type": "integer"}}}
+    return responses
+
+
+def _submission(operation_id: str, summary: str, body: str, *, on_place: bool, stale: bool) -> dict:
+    statuses = ["400", "403", *(["404"] if on_place else []), *(["409"] if stale else []), "413", "415", "429"]
+    return {"post": {
+        "operationId": operation_id, "summary": summary, "tags": ["submissions"],
+        "requestBody": {"required": True, "content": {JSON: {"schema": _ref(body)}}},
+        "responses": {"201": {"description": "Stored; `state` says whether it awaits review.",
+                              "content": {JSON: {"schema": _ref("SubmissionCreated")}}},
+                      **_errors(*statuses)},
+    }}
+
+
+def openapi_document(server_url: str, *, limit_max: int, default_limit: int, max_bbox_span: float,
+                     submission_limit: str, max_content_length: int) -> dict:
+    """Describe every route of the `api` blueprint, served under `server_url`."""
+    place_id = {"name": "place_id", "in": "path", "required": True, "description": "A place's id.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": INT4_MAX}}
+    description = (
+        "Places with their wheelchair accessibility, and volunteers' submissions. GeoJSON per RFC 7946 "
+        "(longitude first). Every error answers `{\"error\": {\"code\", \"message\", \"field\"}}`, `field` naming "
+        "the input at fault.\n\n"
+        "Submissions (the POST operations) take only `Content-Type: application/json`, which a cross-site HTML "
+        "form cannot send, and a request whose `Origin` header is not this server's is refused with 403: that "
+        "is the CSRF protection, so no token is needed. Anonymous submissions are grouped by a device cookie.\n\n"
+        f"Rate limits: submissions are limited to {submission_limit.replace(';', ', ')}, counted per client "
+        "address and separately per account (or device); past them the answer is 429 with `Retry-After`. "
+        "Reads are not limited."
+    )
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "StepFree API", "version": "1.0.0", "description": description,
+                 "license": {"name": "ODbL-1.0 (data)", "url": "https://opendatacommons.org/licenses/odbl/1-0/"}},
+        "servers": [{"url": server_url.rstrip("/")}],
+        "tags": [{"name": "places", "description": "Reading the published places."},
+                 {"name": "submissions", "description": "Proposing changes; reviewed by moderators."}],
+        "paths": {
+            "/places": {
+                "get": {
+                    "operationId": "places", "tags": ["places"], "summary": "The places in a map view",
+                    "description": "Points, or grid clusters with counts when the view is wide or holds more "
+                                   "places than `limit`.",
+                    "parameters": [
+                        _query("bbox", f"minLon,minLat,maxLon,maxLat in WGS 84; minimum ≤ maximum, at most "
+                                       f"{max_bbox_span:g} degrees on each side, latitudes within ±90.",
+                               {"type": "array", "minItems": 4, "maxItems": 4,
+                                "items": {"type": "number", "minimum": -180, "maximum": 180}},
+                               required=True, explode=False),
+                        _query("wheelchair", "Only these values (comma-separated or repeated); none: all.",
+                               {"type": "array", "items": _ref("Wheelchair")}, explode=False),
+                        _query("category", "Only these categories (comma-separated or repeated); none: all.",
+                               {"type": "array", "items": _ref("Category")}, explode=False),
+                        _query("limit", "At most this many points; more answer clusters.",
+                               {"type": "integer", "minimum": 1, "maximum": limit_max, "default": default_limit}),
+                    ],
+                    "responses": {"200": {"description": "A GeoJSON FeatureCollection.",
+                                          "content": {GEOJSON: {"schema": _ref("PlacesView")}}},
+                                  **_errors("400")},
+                },
+                **_submission("submit_new_place", "Propose a place that is not on the map yet", "NewPlace",
+                              on_place=False, stale=False),
+            },
+            "/places/search": {
+                "get": {
+                    "operationId": "search", "tags": ["places"], "summary": "Published places by name",
+                    "parameters": [
+                        _query("q", f"Part of the name, {SEARCH_Q_MIN} to {SEARCH_Q_MAX} characters once trimmed.",
+                               {"type": "string", "minLength": SEARCH_Q_MIN, "maxLength": SEARCH_Q_MAX,
+                                "pattern": SEARCH_Q}, required=True),
+                        _query("near", "lon,lat: nearest first.", {"type": "string", "pattern": NEAR}),
+                        _query("limit", "At most this many places.",
+                               {"type": "integer", "minimum": 1, "maximum": SEARCH_LIMIT_MAX,
+                                "default": SEARCH_LIMIT_DEFAULT}),
+                    ],
+                    "responses": {"200": {"description": "A GeoJSON FeatureCollection.",
+                                          "content": {GEOJSON: {"schema": _ref("SearchResult")}}},
+                                  **_errors("400")},
+                },
+            },
+            "/places/{place_id}": {
+                "get": {
+                    "operationId": "place", "tags": ["places"], "summary": "One published place in detail",
+                    "parameters": [place_id],
+                    "responses": {"200": {"description": "A GeoJSON Feature.",
+                                          "content": {GEOJSON: {"schema": _ref("PlaceDetail")}}},
+                                  **_errors("400", "404")},
+                },
+            },
+            "/places/{place_id}/status": {"parameters": [place_id], **_submission(
+                "submit_status", "Propose wheelchair, toilet or description values", "StatusSubmission",
+                on_place=True, stale=True)},
+            "/places/{place_id}/reports": {"parameters": [place_id], **_submission(
+                "submit_report", "Report a problem with a place", "Report", on_place=True, stale=False)},
+            "/places/{place_id}/corrections": {"parameters": [place_id], **_submission(
+                "submit_correction", "Propose a new name, category or position, or that it is gone", "Correction",
+                on_place=True, stale=True)},
+            "/openapi.json": {
+                "get": {"operationId": "openapi", "summary": "This document",
+                        "responses": {"200": {"description": "OpenAPI 3.0",
+                                              "content": {OPENAPI: {"schema": {"type": "object"}}}},
+                                      **_errors("400")}},
+            },
+        },
+        "components": {"schemas": _schemas(limit_max), "responses": _responses(max_content_length)},
+    }
