@@ -11,7 +11,8 @@ cd "$ROOT"
 VENV="$ROOT/.venv"
 PGDATA_DIR="$ROOT/.pgdata"
 PG_MAJOR=${PG_MAJOR:-15}
-APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3 gdal-bin chromium nodejs npm make)
+REDIS_DIR="$ROOT/.redis"
+APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3 gdal-bin redis-server chromium nodejs npm make)
 
 log() { printf '\033[1m[stepfree]\033[0m %s\n' "$*" >&2; }
 die() { printf '[stepfree] error: %s\n' "$*" >&2; exit 1; }
@@ -105,6 +106,25 @@ CONF
     PG_SERVER_URL="postgresql+psycopg://postgres@127.0.0.1:$port"
 }
 
+private_redis_port() {
+    echo $(( 56400 + $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 900 ))
+}
+
+ensure_private_redis() {
+    # Rate limits and sign-in throttles must be counted in one place for all gunicorn workers: a private
+    # Redis (in memory only; its counters expire by themselves), unless RATELIMIT_STORAGE_URI names one.
+    local port; port=$(private_redis_port)
+    if ! redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then
+        log "starting a private Redis for rate limits (port $port)"
+        mkdir -p "$REDIS_DIR"
+        redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+            --dir "$REDIS_DIR" --logfile "$REDIS_DIR/redis.log" --pidfile "$REDIS_DIR/redis.pid" >/dev/null
+        for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+        redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 || die "Redis did not start; see .redis/redis.log"
+    fi
+    PRIVATE_REDIS_URL="redis://127.0.0.1:$port"
+}
+
 ensure_database() {
     # Create the database named in DATABASE_URL if it is missing, with PostGIS.
     "$VENV/bin/python" -m app.dbadmin ensure "$DATABASE_URL"
@@ -118,6 +138,10 @@ main() {
     if [ -z "${DATABASE_URL:-}" ]; then
         ensure_private_cluster
         export DATABASE_URL="$PG_SERVER_URL/stepfree"
+    fi
+    if [ -z "${RATELIMIT_STORAGE_URI:-}" ]; then
+        ensure_private_redis
+        export RATELIMIT_STORAGE_URI="$PRIVATE_REDIS_URL/0"
     fi
     export FLASK_APP=app:create_app
     export SECRET_KEY=${SECRET_KEY:-$("$VENV/bin/python" -m app.dbadmin secret "$ROOT/.stepfree-secret")}
@@ -134,6 +158,7 @@ main() {
             shift || true
             # The tests make their own throwaway database on this server and drop it afterwards.
             export STEPFREE_TEST_SERVER_URL=${DATABASE_URL%/*}
+            export STEPFREE_TEST_REDIS_URL=${STEPFREE_TEST_REDIS_URL:-${PRIVATE_REDIS_URL:-redis://127.0.0.1:6379}/15}
             exec "$VENV/bin/pytest" "$@"
             ;;
         setup)

@@ -137,6 +137,24 @@ def test_export_geojsonl_has_one_feature_per_line(client, session):
     assert all(f["type"] == "Feature" and f["geometry"]["type"] == "Point" for f in features)
 
 
+@pytest.mark.parametrize("path", ["/export/places.geojson", "/export/places.geojsonl"])
+@pytest.mark.parametrize("query, expected", [("", 4), ("?wheelchair=yes", 1), ("?bbox=0,0,1,1", 0)])
+def test_export_states_its_feature_count(client, session, path, query, expected):
+    """A cut .geojsonl cannot be told from a whole one by its content: the header says how many lines to expect."""
+    moderator = make_user(session, role="moderator")
+    for value in ("yes", "no", "limited", "unknown"):
+        make_place(session, wheelchair=value)
+    hidden = make_place(session)
+    from app.services.places import apply_change
+    apply_change(session, hidden, {"hidden": True}, revision_source="moderation", actor=moderator)
+    session.flush()
+    response = client.get(path + query)
+    assert response.headers["X-Feature-Count"] == str(expected)
+    text = response.get_data(as_text=True)
+    got = len(text.splitlines()) if path.endswith("l") else len(json.loads(text)["features"])
+    assert got == expected
+
+
 @pytest.fixture
 def varied_places(session):
     old = datetime(2020, 1, 1, tzinfo=timezone.utc)

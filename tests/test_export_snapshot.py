@@ -26,7 +26,7 @@ def test_export_snapshot_ignores_changes_committed_while_it_streams(live_app, li
         submission = submit_status(live_db, Submitter(user=volunteer), place.id, {"wheelchair": "yes"})
         live_db.commit()
 
-        state, body = open_export(engine, PlaceFilters(), count=True)
+        state, body = open_export(engine, PlaceFilters())
         # A moderator approves and a new place appears after the snapshot was taken, before the body is read.
         moderation.approve(live_db, submission.id, moderator)
         make_place(live_db)
@@ -110,3 +110,22 @@ def test_export_cli_names_the_bad_option(runner, tmp_path, args, option):
     assert result.exit_code == 2
     assert option in result.output
     assert not target.exists()
+
+
+def test_export_cli_failure_keeps_the_previous_file(runner, session, tmp_path, monkeypatch):
+    """A run that dies half-way leaves yesterday's complete file in place, and no partial file beside it."""
+    for _ in range(3):
+        make_place(session)
+    target = tmp_path / "places.geojson"
+    target.write_text('{"previous": "complete"}')
+    from app.queries import export as queries
+
+    def dying(conn, filters, chunk_bytes=queries.CHUNK_BYTES):
+        yield b'{"type":"Feature","id":1}\n'
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(queries, "iter_feature_lines", dying)
+    result = runner.invoke(args=["export", "geojson", str(target)])
+    assert result.exit_code != 0
+    assert target.read_text() == '{"previous": "complete"}'
+    assert not list(tmp_path.glob(".*partial"))

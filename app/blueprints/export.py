@@ -13,6 +13,8 @@ from geo.vocabulary import TOILETS_VALUES, WHEELCHAIR_VALUES
 
 bp = Blueprint("export", __name__)
 
+FEATURE_COUNT_HEADER = "X-Feature-Count"
+
 FORMATS = {
     # kind: (media type, file extension)
     "geojson": ("application/geo+json", "geojson"),
@@ -42,7 +44,8 @@ def places_geojsonl():
 
 @bp.get("/data")
 def data_page():
-    return render_template("data.html", categories=CATEGORIES, wheelchair_values=WHEELCHAIR_VALUES,
+    return render_template("data.html", feature_count_header=FEATURE_COUNT_HEADER,
+                           categories=CATEGORIES, wheelchair_values=WHEELCHAIR_VALUES,
                            toilets_values=TOILETS_VALUES, properties=FEATURE_PROPERTIES,
                            osm_attribution=OSM_ATTRIBUTION, license_url=LICENSE_URL)
 
@@ -60,6 +63,9 @@ def _download(kind: str) -> Response:
         response = Response(body, mimetype=mimetype)
         response.headers["Content-Disposition"] = (
             f"attachment; filename=stepfree-places-{state.taken_at.date().isoformat()}.{extension}")
+        # The length is not known before streaming; the count is. A client that counts fewer features (or
+        # lines) than this was cut off, by the network or a dying worker.
+        response.headers[FEATURE_COUNT_HEADER] = str(state.matched)
     response.set_etag(etag, weak=True)
     if last_modified is not None:
         response.last_modified = last_modified

@@ -28,6 +28,7 @@ REASON_LABELS = {"wrong": "Wrong information", "duplicate": "Duplicate", "spam":
                  "unverifiable": "Cannot be verified", "other": "Other (explain in the note)",
                  "banned": "Author banned"}
 SKIPPED_MAX = 200
+SKIPPED_SHOWN = 5
 
 
 @bp.app_context_processor
@@ -224,6 +225,19 @@ def _version(form) -> int:
     return whole_number(form["version"], "version")
 
 
+def _skipped_summary(skipped: list[tuple[int, str]]) -> str:
+    """One message for everything a bulk decision left pending: flashes live in the session cookie, which
+    browsers and servers cap at a few kilobytes, so a few reasons are shown and the rest are counted."""
+    shown = [f"{submission_id} ({_shorten(why)})" for submission_id, why in skipped[:SKIPPED_SHOWN]]
+    rest = len(skipped) - len(shown)
+    more = f", and {rest} more" if rest else ""
+    return f"Left {len(skipped)} pending: {'; '.join(shown)}{more}. Open them from the queue to see why."
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 @bp.post("/bulk")
 @role_required("moderator")
 def bulk():
@@ -235,8 +249,8 @@ def bulk():
     session.commit()
     verb = "Approved" if form.get("action") == "approve" else "Rejected"
     flash(f"{verb} {len(result.decided)} submission{'s' if len(result.decided) != 1 else ''}.", "success")
-    for submission_id, why in result.skipped:
-        flash(f"Left submission {submission_id} pending: {why}", "error")
+    if result.skipped:
+        flash(_skipped_summary(result.skipped), "error")
     back = form.get("next", "")
     return redirect(back if back.startswith("/moderate") else url_for("moderate.index"))
 

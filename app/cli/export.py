@@ -33,7 +33,7 @@ def geojson(path: str, bbox: str | None, wheelchair: tuple[str, ...], category: 
     except AppError as error:
         option = (error.field or "").replace("_", "-")
         raise click.BadParameter(error.message, param_hint=f"--{option}") from None
-    state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=lines, count=True)
+    state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=lines)
     if path == "-":
         with click.open_file("-", "wb") as out:
             _write(out, body, state.matched, show_progress=False)
