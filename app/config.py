@@ -34,7 +34,7 @@ class Config:
     RATELIMIT_LOGIN_ACCOUNT: str = "10 per 15 minutes"
     RATELIMIT_LOGIN_ADDRESS: str = "30 per 15 minutes"
     RATELIMIT_REGISTER: str = "10 per hour"
-    # New anonymous devices per network and day may submit; a banned device's network waits this long.
+    # Once a banned device is seen, anonymous submissions from its network wait this many hours (0: never).
     DEVICE_BAN_NETWORK_HOURS: int = 72
     # Trusted volunteers are auto-approved: at least this many approved, at most this share rejected.
     TRUST_MIN_APPROVED: int = 20

@@ -61,6 +61,24 @@ def test_login_ignores_an_offsite_next(client, session, auth):
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["/%5Cevil.example/x", "/%5C%5Cevil.example", "/%09/evil.example",
+                                    "//evil.example", "/%0A/evil.example", "https:evil.example"])
+def test_login_ignores_next_that_a_browser_reads_as_another_host(client, session, auth, target):
+    user = make_user(session, password=TEST_PASSWORD)
+    session.commit()
+    response = client.post(f"/account/login?next={target}", data={
+        "email": user.email, "password": TEST_PASSWORD, "csrf_token": auth.token()})
+    assert response.headers["Location"] == "/"
+
+
+def test_login_follows_a_local_next(client, session, auth):
+    user = make_user(session, password=TEST_PASSWORD)
+    session.commit()
+    response = client.post("/account/login?next=/moderate%3Fkind%3Dstatus", data={
+        "email": user.email, "password": TEST_PASSWORD, "csrf_token": auth.token()})
+    assert response.headers["Location"] == "/moderate?kind=status"
+
+
 @pytest.mark.parametrize("path, data", [
     ("/account/login", {"email": "a@example.org", "password": "whatever12"}),
     ("/account/register", {"email": "a@example.org", "display_name": "A", "password": "whatever12"}),

@@ -77,8 +77,13 @@ class PasswordForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only follow local paths, never another host (open redirect).
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Only follow a local path, never another host (open redirect).
+
+    Browsers read a backslash as a slash (`/\\evil.example` is `//evil.example`) and drop tabs and newlines
+    inside URLs, so a target holding any of them is refused rather than checked.
+    """
+    if (target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
+            and not any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
         return target
     return url_for("pages.index")
 
