@@ -8,7 +8,7 @@ from app.config import Config, normalise_database_url
 from app.db import init_db, rollback_request_session, run_with_retry
 from app.device import init_device_cookie
 from app.errors import register_error_handlers
-from app.extensions import csrf, limiter, login_manager
+from app.extensions import CookieSessions, csrf, limiter, login_manager
 from app.inputs import init_input_guard
 from app.security import init_security
 
@@ -35,6 +35,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("app").setLevel(logging.INFO)
 
+    app.session_interface = CookieSessions()
     init_security(app)
     init_input_guard(app)
     init_db(app, normalise_database_url(app.config["DATABASE_URL"]))

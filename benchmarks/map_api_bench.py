@@ -21,18 +21,16 @@ import statistics
 import sys
 import time
 
-import re
 
 import psycopg
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.config import Config
-from app.models.places import GRID_BASE, GRID_LEVELS
-from app.queries.map import CLUSTER_SPAN, CLUSTERS_SQL, GRID_COUNT_SQL, MAX_CLUSTERS, POINTS_SQL, PRECHECK_SPAN
+from app.db import psycopg_sql
+from app.queries.map import Fetch, MapFilter, view_features
 from benchmarks.synthetic import CITIES, DEFAULT_PLACES, ensure_synthetic_database
 from geo.bbox import BBox
-from geo.clustering import grid_cell_size, grid_level, should_cluster
 
 ZOOMS = (("street", 0.01), ("city", 0.08), ("region", 1.3))
 PHONE_ASPECT = 844 / 390
@@ -52,33 +50,16 @@ FROM (
 """
 
 
-def _psycopg_sql(statement) -> str:
-    """The app's SQLAlchemy text() with :name parameters, in psycopg's %(name)s style (casts :: kept)."""
-    return re.sub(r"(?<!:):(\w+)", r"%(\1)s", str(statement))
 
 
-DIRECT_POINTS = _psycopg_sql(POINTS_SQL)
-DIRECT_CLUSTERS = _psycopg_sql(CLUSTERS_SQL)
-DIRECT_COUNT = _psycopg_sql(GRID_COUNT_SQL)
+def psycopg_fetch(conn) -> Fetch:
+    """The app's Fetch on a plain psycopg connection: the same statements, without SQLAlchemy."""
+    return lambda statement, params: conn.execute(psycopg_sql(statement), params).fetchone()
 
 
 def direct(conn, box: BBox) -> int:
     """Run, in psycopg, the statements the app runs for this view; return the number of features."""
-    params = {"min_lon": box.min_lon, "min_lat": box.min_lat, "max_lon": box.max_lon, "max_lat": box.max_lat,
-              "wheelchair": [], "category": []}
-    clustered = should_cluster(box, CLUSTER_SPAN)
-    if not clustered and max(box.width, box.height) > PRECHECK_SPAN:
-        clustered = conn.execute(DIRECT_COUNT, {**params, "size": GRID_BASE}).fetchone()[0] > 2 * LIMIT
-    if not clustered:
-        rows = conn.execute(DIRECT_POINTS, {**params, "limit": LIMIT + 1}).fetchall()
-        if len(rows) <= LIMIT:
-            return len(rows)
-    cap = min(LIMIT, MAX_CLUSTERS)
-    cell = grid_cell_size(box, cap)
-    level = grid_level(cell, GRID_BASE, GRID_LEVELS)
-    rows = conn.execute(DIRECT_CLUSTERS, {**params, "cell": cell, "level": level, "size": GRID_BASE * 2 ** level,
-                                          "limit": cap}).fetchall()
-    return len(rows)
+    return view_features(psycopg_fetch(conn), MapFilter(box=box), LIMIT).count
 
 
 def viewports(count: int, width: float, rng: random.Random) -> list[tuple[float, float, float, float]]:

@@ -151,8 +151,9 @@ main() {
             "$VENV/bin/flask" db-upgrade
             "$VENV/bin/flask" demo load
             "$VENV/bin/flask" users ensure-admin --credentials-file "$ROOT/.stepfree-admin"
-            log "serving StepFree on http://127.0.0.1:5000 (Ctrl-C to stop)"
-            exec "$VENV/bin/gunicorn" --bind 127.0.0.1:5000 --workers 2 --access-logfile - "app:create_app()"
+            log "serving StepFree on http://${GUNICORN_BIND:-127.0.0.1:5000} (Ctrl-C to stop)"
+            # Workers, threads, pool sizes and timeouts: app/gunicorn_conf.py (GUNICORN_BIND overrides the address).
+            exec "$VENV/bin/gunicorn" -c python:app.gunicorn_conf "app:create_app()"
             ;;
         test)
             shift || true

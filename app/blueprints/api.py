@@ -77,11 +77,11 @@ def places():
     box = bbox_param(args, required=True, max_span=MAX_BBOX_SPAN)
     limit = int_param(args, "limit", default=DEFAULT_LIMIT, maximum=current_app.config["API_PLACES_LIMIT_MAX"])
     flt = map_queries.MapFilter(box=box, wheelchair=wheelchair_param(args), category=category_param(args))
-    with get_database().read_connection() as connection:
-        features, clustered = map_queries.view_features(connection, flt, limit)
-    head = json.dumps({"type": "FeatureCollection", "clustered": clustered, "limit": limit,
-                       "numberReturned": len(features), "bbox": list(box.as_tuple())})
-    body = head[:-1] + ', "features": [' + ",".join(features) + "]}"
+    with get_database().read_rows() as fetch:
+        found = map_queries.view_features(fetch, flt, limit)
+    head = json.dumps({"type": "FeatureCollection", "clustered": found.clustered, "limit": limit,
+                       "numberReturned": found.count, "bbox": list(box.as_tuple())})
+    body = head[:-1] + ', "features": [' + found.joined + "]}"
     return Response(body, mimetype="application/geo+json")
 
 

@@ -1,13 +1,15 @@
 """The map's reads: places in a view as GeoJSON built by PostGIS, clusters for wide views, name search.
 
-The features are built in SQL (json_build_object, ST_AsGeoJSON) so the app passes text through instead
-of building Python objects per place; this keeps /api/places near the cost of the bare query.
+The features are built in SQL (json_build_object, ST_AsGeoJSON) and joined there into one text, so the app
+receives one row and passes it through instead of building Python objects per place; this keeps
+/api/places near the cost of the bare query. The statements run through a `Fetch` (one row for a statement
+and its parameters), so the benchmarks' baseline runs exactly the app's statements and decisions in psycopg.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import TextClause, func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Place, Submission
@@ -40,12 +42,19 @@ _WHERE = """p.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 43
     AND (cardinality(CAST(:wheelchair AS text[])) = 0 OR p.wheelchair = ANY(CAST(:wheelchair AS text[])))
     AND (cardinality(CAST(:category AS text[])) = 0 OR p.category = ANY(CAST(:category AS text[])))"""
 
-POINTS_SQL = text(f"SELECT {_FEATURE} FROM places p WHERE {_WHERE} LIMIT :limit")
+
+
+def _joined(features_select: str) -> TextClause:
+    """One row: how many features the select yields, and their texts joined by commas ('' for none)."""
+    return text(f"SELECT count(*), coalesce(string_agg(f, ','), '') FROM ({features_select}) AS s(f)")
+
+
+POINTS_SQL = _joined(f"SELECT {_FEATURE} FROM places p WHERE {_WHERE} LIMIT :limit")
 
 # Clusters come from the place_grid pyramid (kept exact by a trigger): the stored cells of the finest level
 # that is still coarse enough are summed into the requested grid, so a region view reads a few hundred
 # small rows instead of visiting every place in it.
-CLUSTERS_SQL = text("""
+CLUSTERS_SQL = _joined("""
 SELECT json_build_object(
     'type', 'Feature',
     'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(
@@ -84,38 +93,47 @@ def _params(flt: MapFilter) -> dict:
             "wheelchair": list(flt.wheelchair), "category": list(flt.category)}
 
 
-def point_features(connection: Connection, flt: MapFilter, limit: int) -> list[str]:
-    """Up to `limit` published places in the view, each as GeoJSON Feature text."""
-    return list(connection.scalars(POINTS_SQL, {**_params(flt), "limit": limit}))
+# Runs one statement with its parameters and returns its single row (app.db.Database.read_rows gives one).
+Fetch = Callable[[TextClause, dict], Sequence]
 
 
-def count_upper_bound(connection: Connection, flt: MapFilter) -> int:
+@dataclass(frozen=True)
+class ViewFeatures:
+    """The features of one view: their GeoJSON texts joined by commas, how many, and whether clusters."""
+
+    joined: str
+    count: int
+    clustered: bool
+
+
+def count_upper_bound(fetch: Fetch, flt: MapFilter) -> int:
     """At least as many as the published places in the view (it counts whole grid cells at the edges)."""
-    return connection.scalar(GRID_COUNT_SQL, {**_params(flt), "size": GRID_BASE})
+    return fetch(GRID_COUNT_SQL, {**_params(flt), "size": GRID_BASE})[0]
 
 
-def cluster_features(connection: Connection, flt: MapFilter, max_features: int) -> list[str]:
+def cluster_features(fetch: Fetch, flt: MapFilter, max_features: int) -> ViewFeatures:
     """Grid clusters of the published places in the view, each a Point Feature with counts by status."""
     cell = grid_cell_size(flt.box, max_features)
     level = grid_level(cell, GRID_BASE, GRID_LEVELS)
-    return list(connection.scalars(CLUSTERS_SQL, {**_params(flt), "cell": cell, "level": level,
-                                                  "size": GRID_BASE * 2 ** level, "limit": max_features}))
+    count, joined = fetch(CLUSTERS_SQL, {**_params(flt), "cell": cell, "level": level,
+                                         "size": GRID_BASE * 2 ** level, "limit": max_features})
+    return ViewFeatures(joined, count, True)
 
 
-def view_features(connection: Connection, flt: MapFilter, limit: int) -> tuple[list[str], bool]:
+def view_features(fetch: Fetch, flt: MapFilter, limit: int) -> ViewFeatures:
     """Points of the view, or clusters when it is wide or holds more places than `limit`."""
     box = flt.box
     clustered = should_cluster(box, CLUSTER_SPAN)
     if not clustered and max(box.width, box.height) > PRECHECK_SPAN:
         # A dense city view would read limit+1 scattered places only to answer clusters anyway; the grid's
         # upper bound says so in a few index pages. Near the limit it is not sure, and the points query decides.
-        clustered = count_upper_bound(connection, flt) > 2 * limit
+        clustered = count_upper_bound(fetch, flt) > 2 * limit
     if not clustered:
-        features = point_features(connection, flt, limit + 1)
-        if len(features) <= limit:
-            return features, False
+        count, joined = fetch(POINTS_SQL, {**_params(flt), "limit": limit + 1})
+        if count <= limit:
+            return ViewFeatures(joined, count, False)
     # More places than the limit: clusters rather than an arbitrary cut of the view.
-    return cluster_features(connection, flt, min(limit, MAX_CLUSTERS)), True
+    return cluster_features(fetch, flt, min(limit, MAX_CLUSTERS))
 
 
 def search_places(session: Session, query: str, near: tuple[float, float] | None, limit: int) -> list[Place]:
