@@ -10,6 +10,7 @@ from app.device import init_device_cookie
 from app.errors import register_error_handlers
 from app.extensions import CookieSessions, csrf, limiter, login_manager
 from app.inputs import init_input_guard
+from app.policy import ModerationPolicy
 from app.security import init_security
 
 
@@ -35,6 +36,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("app").setLevel(logging.INFO)
 
+    # Trust thresholds, lease and undo window: read once here and handed to the services by the views.
+    app.extensions["moderation_policy"] = ModerationPolicy.from_config(app.config)
     app.session_interface = CookieSessions()
     init_security(app)
     init_input_guard(app)
@@ -82,11 +85,13 @@ def _register_cli(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from app.urls import external_url
-    from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS, WHEELCHAIR_MEANINGS
+    from geo import vocabulary
+    from geo.categories import CATEGORY_BY_KEY
+    from geo.fields import FIELDS, KINDS
 
-    app.jinja_env.globals["external_url"] = external_url
-
-    @app.context_processor
-    def vocabulary():
-        return {"WHEELCHAIR_LABELS": WHEELCHAIR_LABELS, "WHEELCHAIR_MEANINGS": WHEELCHAIR_MEANINGS,
-                "TOILETS_LABELS": TOILETS_LABELS}
+    # Every label, in one place for every template: pages never show a raw key where words exist.
+    app.jinja_env.globals.update(
+        external_url=external_url, FIELDS=FIELDS, KINDS=KINDS, CATEGORY_BY_KEY=CATEGORY_BY_KEY,
+        **{name: getattr(vocabulary, name) for name in dir(vocabulary) if name.isupper()},
+        REASONS=vocabulary.MODERATOR_REASONS,
+        KIND_LABELS={key: kind.label for key, kind in KINDS.items()})

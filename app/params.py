@@ -1,15 +1,20 @@
-"""Parsing of query-string parameters shared by the map API, the exports and the moderation queue.
+"""Parsing of query-string and form parameters into the typed values and filters the queries take.
 
-Each parser raises ValidationError naming the parameter, so a bad value answers 400 and never 500.
+Each parser raises ValidationError naming the parameter, so a bad value answers 400 and never 500. The
+queries only read: what a request asked for reaches them already checked, as a filter dataclass.
 """
 
 import re
 from datetime import datetime, timezone
 
 from app.errors import ValidationError
+from app.models.audit import MODERATION_ACTIONS
+from app.queries.export import PlaceFilters
+from app.queries.moderation import LogFilters, QueueFilters
 from geo.bbox import BBox, BBoxError, parse_bbox
 from geo.categories import CATEGORY_KEYS
-from geo.vocabulary import WHEELCHAIR_VALUES
+from geo.fields import SUBMISSION_KINDS
+from geo.vocabulary import AGES, AUTHOR_TYPES, WHEELCHAIR_VALUES
 
 # PostgreSQL's integer, the type of every id and version column.
 INT4_MAX = 2**31 - 1
@@ -85,3 +90,24 @@ def datetime_param(args, name: str) -> datetime | None:
         raise ValidationError(f"{name} must be an ISO 8601 date or time, like 2024-05-01 or "
                               "2024-05-01T12:00:00Z.", name) from None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def place_filters(args) -> PlaceFilters:
+    """Which places a download or an OGC page asks for: bbox, wheelchair, category, updated_since."""
+    return PlaceFilters(bbox=bbox_param(args), wheelchair=wheelchair_param(args), category=category_param(args),
+                        updated_since=datetime_param(args, "updated_since"))
+
+
+def queue_filters(args) -> QueueFilters:
+    """The moderation queue's filters: kind, bbox, author type, age."""
+    return QueueFilters(kinds=choices_param(args, "kind", SUBMISSION_KINDS), bbox=bbox_param(args, "bbox"),
+                        author_types=choices_param(args, "author", AUTHOR_TYPES),
+                        ages=choices_param(args, "age", AGES))
+
+
+def log_filters(args) -> LogFilters:
+    """The audit log's filters: actor, action, since, until, and the `before` cursor."""
+    return LogFilters(actor_id=int_param(args, "actor", default=0, minimum=0) or None,
+                      actions=choices_param(args, "action", MODERATION_ACTIONS),
+                      since=datetime_param(args, "since"), until=datetime_param(args, "until"),
+                      before_id=int_param(args, "before", default=0, minimum=0) or None)

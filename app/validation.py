@@ -1,109 +1,115 @@
-"""Validation of what volunteers send: every bad field raises ValidationError naming it (DESIGN.md invariant 5)."""
+"""Validation of what volunteers and moderators send, driven by the field table (geo/fields.py).
+
+Every bad field raises ValidationError naming it (DESIGN.md invariant 5). A kind's fields are cleaned by
+their type: choices must be one of their values, text is trimmed and measured, a location is a lon/lat
+pair within WGS 84, flags are true or false.
+"""
 
 import math
 
 from app.errors import ValidationError
 from app.params import whole_number
-from geo.categories import CATEGORY_KEYS
-from geo.vocabulary import DESCRIPTION_MAX, TOILETS_VALUES, WHEELCHAIR_VALUES
+from geo.fields import FIELDS, KINDS, MODERATOR_CORRECTION, Field, Kind
 
-NAME_MAX = 200
-REPORT_PROBLEMS = ("wrong_location", "closed", "wrong_status", "offensive", "other")
-REPORT_NOTE_MAX = 500
+LOCATION = ("lon", "lat")
 
 
-def _text(values: dict, field: str, max_len: int, *, required: bool = False) -> str | None:
-    value = values.get(field)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ValidationError(f"{field} is required.", field)
-        return None
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(field: Field, value) -> str:
     if not isinstance(value, str):
-        raise ValidationError(f"{field} must be text.", field)
+        raise ValidationError(f"{field.key} must be text.", field.key)
     value = value.strip()
-    if len(value) > max_len:
-        raise ValidationError(f"{field} may have at most {max_len} characters (it has {len(value)}).", field)
+    if len(value) > field.max_length:
+        raise ValidationError(f"{field.key} may have at most {field.max_length} characters (it has {len(value)}).",
+                              field.key)
     return value
 
 
-def _choice(values: dict, field: str, allowed: tuple[str, ...], *, required: bool = False) -> str | None:
-    value = values.get(field)
-    if value is None or value == "":
-        if required:
-            raise ValidationError(f"{field} is required: one of {', '.join(allowed)}.", field)
-        return None
-    if value not in allowed:
-        raise ValidationError(f"{field} must be one of {', '.join(allowed)}.", field)
+def _choice(field: Field, value) -> str:
+    if value not in field.choices:
+        raise ValidationError(f"{field.key} must be one of {', '.join(field.choices)}.", field.key)
     return value
+
+
+def _flag(field: Field, value) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{field.key} must be true or false.", field.key)
+    return value
+
+
+CLEANERS = {"text": _text, "choice": _choice, "flag": _flag}
+
+
+def _required_message(field: Field) -> str:
+    if field.type == "choice":
+        return f"{field.key} is required: one of {', '.join(field.choices)}."
+    return f"{field.key} is required."
 
 
 def coordinates(values: dict) -> tuple[float, float]:
     """The lon/lat of `values` as floats within WGS 84 range."""
     result = []
-    for field, limit in (("lon", 180), ("lat", 90)):
-        raw = values.get(field)
+    for key, limit in (("lon", 180), ("lat", 90)):
+        raw = values.get(key)
         if raw is None or raw == "" or isinstance(raw, bool):
-            raise ValidationError(f"{field} is required.", field)
+            raise ValidationError(f"{key} is required.", key)
         try:
             number = float(raw)
         except (TypeError, ValueError, OverflowError):
-            raise ValidationError(f"{field} must be a number.", field) from None
+            raise ValidationError(f"{key} must be a number.", key) from None
         if not math.isfinite(number) or abs(number) > limit:
-            raise ValidationError(f"{field} must lie between -{limit} and {limit}.", field)
+            raise ValidationError(f"{key} must lie between -{limit} and {limit}.", key)
         result.append(number)
     return result[0], result[1]
 
 
+def clean(kind: Kind, values: dict) -> dict:
+    """The values of `kind`'s fields found in `values`, validated; a new place gets its fields' defaults."""
+    cleaned = {}
+    for key in kind.fields:
+        if key in LOCATION:
+            continue
+        field, value = FIELDS[key], values.get(key)
+        if _missing(value) or (field.type == "choice" and value == ""):
+            if key in kind.required:
+                raise ValidationError(_required_message(field), key)
+            continue
+        cleaned[key] = CLEANERS[field.type](field, value)
+    if "lon" in kind.fields and ("lon" in kind.required or not all(_missing(values.get(k)) for k in LOCATION)):
+        lon, lat = coordinates(values)
+        cleaned["lon"], cleaned["lat"] = round(lon, 7), round(lat, 7)
+    if kind.needs_one and not cleaned:
+        names = [k for k in kind.optional if k not in LOCATION] + (["lon/lat"] if "lon" in kind.optional else [])
+        raise ValidationError(f"Send at least one of {', '.join(names)}.", kind.optional[0])
+    if kind.key == "new_place":
+        cleaned = {**{k: FIELDS[k].default for k in kind.optional}, **cleaned}
+    return cleaned
+
+
 def status_values(values: dict) -> dict:
     """Wheelchair, toilet and description of a status submission; at least one must be given."""
-    cleaned = {
-        "wheelchair": _choice(values, "wheelchair", WHEELCHAIR_VALUES),
-        "toilets_wheelchair": _choice(values, "toilets_wheelchair", TOILETS_VALUES),
-        "description": _text(values, "description", DESCRIPTION_MAX),
-    }
-    cleaned = {k: v for k, v in cleaned.items() if v is not None}
-    if not cleaned:
-        raise ValidationError("Send at least one of wheelchair, toilets_wheelchair or description.", "wheelchair")
-    return cleaned
+    return clean(KINDS["status"], values)
 
 
 def new_place_values(values: dict) -> dict:
-    lon, lat = coordinates(values)
-    cleaned = {
-        "name": _text(values, "name", NAME_MAX, required=True),
-        "category": _choice(values, "category", CATEGORY_KEYS, required=True),
-        "wheelchair": _choice(values, "wheelchair", WHEELCHAIR_VALUES, required=True),
-        "toilets_wheelchair": _choice(values, "toilets_wheelchair", TOILETS_VALUES) or "unknown",
-        "description": _text(values, "description", DESCRIPTION_MAX),
-        "lon": round(lon, 7), "lat": round(lat, 7),
-    }
-    return cleaned
+    return clean(KINDS["new_place"], values)
 
 
 def report_values(values: dict) -> dict:
-    return {
-        "problem": _choice(values, "problem", REPORT_PROBLEMS, required=True),
-        "note": _text(values, "note", REPORT_NOTE_MAX),
-    }
+    return clean(KINDS["report"], values)
 
 
 def correction_values(values: dict) -> dict:
     """A correction: any of a new name, category, location, or that the place is closed/gone."""
-    cleaned = {
-        "name": _text(values, "name", NAME_MAX),
-        "category": _choice(values, "category", CATEGORY_KEYS),
-    }
-    if values.get("lon") is not None or values.get("lat") is not None:
-        lon, lat = coordinates(values)
-        cleaned["lon"], cleaned["lat"] = round(lon, 7), round(lat, 7)
-    if "gone" in values:
-        if not isinstance(values["gone"], bool):
-            raise ValidationError("gone must be true or false.", "gone")
-        cleaned["gone"] = values["gone"]
-    cleaned = {k: v for k, v in cleaned.items() if v is not None}
-    if not cleaned:
-        raise ValidationError("Send at least one of name, category, lon/lat or gone.", "name")
-    return cleaned
+    return clean(KINDS["correction"], values)
+
+
+def moderator_correction_values(values: dict) -> dict:
+    """A moderator's edit of a reported place: any of the place's own values."""
+    return clean(MODERATOR_CORRECTION, values)
 
 
 def base_version(value) -> int | None:

@@ -109,18 +109,19 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 def bench_claims(app: Flask, conninfo: str, moderator_ids: list[int], rounds: int) -> tuple[list, list]:
     """Time claim_next through the service and the same statements in psycopg, alternating."""
     engine = app.extensions["stepfree_db"].engine
+    policy = app.extensions["moderation_policy"]
     service, bare = [], []
     with psycopg.connect(conninfo, row_factory=dict_row) as raw, app.app_context():
         for i in range(rounds):
             with Session(engine) as session:
                 moderator = session.get(User, moderator_ids[2 * i])
                 started = time.perf_counter()
-                submission = claims.claim_next(session, moderator)
+                submission = claims.claim_next(session, moderator, policy=policy)
                 session.commit()
                 service.append(time.perf_counter() - started)
                 assert submission is not None
             actor = moderator_ids[2 * i + 1]
-            sql, params = _compiled(claims.next_claim_statement(config=app.config, moderator_id=actor))
+            sql, params = _compiled(claims.next_claim_statement(policy=policy, moderator_id=actor))
             started = time.perf_counter()
             with raw.transaction():
                 row = raw.execute(sql, params).fetchone()
@@ -133,8 +134,11 @@ def bench_claims(app: Flask, conninfo: str, moderator_ids: list[int], rounds: in
 def bench_queue_page(app: Flask, conninfo: str, moderator_id: int, rounds: int) -> tuple[list, list]:
     """Time GET /moderate through WSGI and the statements the page runs in psycopg, alternating."""
     client = app.test_client()
+    policy = app.extensions["moderation_policy"]
+    with Session(app.extensions["stepfree_db"].engine) as session:
+        session_id = session.get(User, moderator_id).get_id()
     with client.session_transaction() as web_session:
-        web_session["_user_id"] = str(moderator_id)
+        web_session["_user_id"] = session_id
         web_session["_fresh"] = True
     filters = queue.QueueFilters()
     page, bare = [], []
@@ -147,14 +151,14 @@ def bench_queue_page(app: Flask, conninfo: str, moderator_id: int, rounds: int) 
             started = time.perf_counter()
             with app.app_context():
                 user_sql = _compiled(select(User).where(User.id == moderator_id))
-                list_sql = _compiled(queue.queue_statement(filters, app.config))
-                counts_sql = _compiled(queue.pending_counts_statement(filters, app.config))
+                list_sql = _compiled(queue.queue_statement(filters, policy))
+                counts_sql = _compiled(queue.pending_counts_statement(filters, policy))
             raw.execute(*user_sql).fetchall()
             rows = raw.execute(*list_sql).fetchall()
             raw.execute(*counts_sql).fetchall()
             author_ids = list({r["author_id"] for r in rows if r["author_id"] is not None})
             if author_ids:
-                ids = queue.trusted_author_ids(app.config).subquery().c[0]
+                ids = policy.trusted_user_ids().subquery().c[0]
                 raw.execute(*_compiled(select(ids).where(ids.in_(author_ids)))).fetchall()
             bare.append(time.perf_counter() - started)
     return page, bare

@@ -6,6 +6,8 @@ The features themselves are built by PostgreSQL, one JSON text each; this module
 import json
 from datetime import datetime, timezone
 
+from geo import fields
+
 # Every published place is shared under the ODbL: volunteers' data is combined with OpenStreetMap's, and the
 # ODbL's share-alike clause makes the whole database ODbL (DESIGN.md invariant 4).
 LICENSE = "ODbL-1.0"
@@ -13,9 +15,8 @@ LICENSE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0, https://www.openstreetmap.org/copyright"
 STEPFREE_ATTRIBUTION = "© StepFree contributors, ODbL 1.0"
 
-# The properties of every exported feature, OSM keys where OSM has one, in this order.
-FEATURE_PROPERTIES = ("name", "category", "wheelchair", "toilets:wheelchair", "wheelchair:description",
-                      "osm_type", "osm_id", "updated_at", "last_verified_at")
+# The properties of every exported feature, OSM keys where OSM has one, in this order (geo/fields.py).
+FEATURE_PROPERTIES = fields.FEATURE_PROPERTIES
 
 
 def attribution(has_osm_places: bool) -> str:

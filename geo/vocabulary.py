@@ -15,3 +15,29 @@ WHEELCHAIR_LABELS = {"yes": "Accessible", "limited": "Partly accessible", "no": 
 TOILETS_LABELS = {"yes": "Wheelchair-accessible toilet", "no": "No wheelchair-accessible toilet", "unknown": "Toilet not known"}
 
 OSM_TYPES = ("node", "way", "relation")
+
+# Why a submission was rejected: the codes (stored), as moderators pick them and as their authors read them.
+REJECT_REASONS = ("wrong", "duplicate", "spam", "unverifiable", "other", "banned")
+# A moderator picks these (keys 1-5); "banned" is only ever set by a ban.
+MODERATOR_REASONS = tuple(r for r in REJECT_REASONS if r != "banned")
+REASON_LABELS = {"wrong": "Wrong information", "duplicate": "Duplicate", "spam": "Spam or abuse",
+                 "unverifiable": "Cannot be verified", "other": "Other (explain in the note)",
+                 "banned": "Author banned"}
+REASON_EXPLANATIONS = {
+    "wrong": "The information was not correct.",
+    "duplicate": "This place or change was already on the map.",
+    "spam": "Treated as spam.",
+    "unverifiable": "A moderator could not confirm it.",
+    "other": "Another reason (see the note).",
+    "banned": "Submissions from this account or device are blocked.",
+}
+PROBLEM_LABELS = {
+    "wrong_location": "Wrong location", "closed": "Closed or gone", "wrong_status": "Wrong accessibility status",
+    "offensive": "Offensive or spam", "other": "Something else",
+}
+# The moderation queue's filters.
+AUTHOR_TYPES = ("anonymous", "new", "trusted", "import")
+AUTHOR_TYPE_LABELS = {"anonymous": "Anonymous device", "new": "New (not yet trusted)",
+                      "trusted": "Trusted volunteer", "import": "OpenStreetMap import"}
+AGES = ("day", "week", "older")
+AGE_LABELS = {"day": "Under a day old", "week": "1 to 7 days old", "older": "Over a week old"}

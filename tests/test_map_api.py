@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Revision, Submission
+from app.policy import ModerationPolicy
 from app.services import moderation
 from app.services.submissions import Submitter, submit_status
 from tests.factories import make_place, make_user
@@ -203,7 +204,7 @@ def test_new_place_and_report_answer_201(client, session):
 
 
 def test_trusted_volunteer_is_saved_at_once_with_a_revision(client, session, auth, app):
-    app.config["TRUST_MIN_APPROVED"] = 1
+    app.extensions["moderation_policy"] = ModerationPolicy(trust_min_approved=1)
     volunteer = auth.login_as("volunteer")
     moderator = make_user(session, role="moderator")
     first = make_place(session)

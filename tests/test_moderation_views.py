@@ -281,3 +281,19 @@ def test_bulk_with_many_skipped_keeps_the_session_cookie_small(client, session, 
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Left 60 pending" in text and "and 55 more" in text
+
+
+def test_refused_decision_on_a_missing_submission_is_a_404_not_a_review(client, moderator):
+    response = _post(client, "/moderate/submissions/999999/approve")
+    assert response.status_code == 404
+    assert "Approve" not in response.get_data(as_text=True)
+
+
+def test_refused_role_check_never_renders_the_review_screen(client, session, app, auth):
+    with app.app_context():
+        submission = _status(session, make_place(session, name="Secret Café"))
+    auth.login_as("volunteer")
+    token = csrf_token_from(client.get("/").get_data(as_text=True))
+    response = client.post(f"/moderate/submissions/{submission.id}/approve", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert "Secret Café" not in response.get_data(as_text=True)

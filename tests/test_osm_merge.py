@@ -13,6 +13,7 @@ from app.models import ModerationEvent, Place, Revision, Submission
 from app.services import moderation
 from app.services.osm_import import ImportSummary, file_conflict, import_file, three_way
 from app.services.submissions import Submitter, hash_device_token, submit_correction, submit_status
+from geo.fields import KINDS
 from tests.factories import make_user
 
 DATA = Path(__file__).parent / "data" / "osm"
@@ -37,7 +38,7 @@ def _place(session, osm_type: str, osm_id: int) -> Place:
 def _locally(session, osm_id: int, **values) -> None:
     """A volunteer's change to node osm_id, approved by a moderator: StepFree's local knowledge."""
     place = _place(session, "node", osm_id)
-    status = {k: v for k, v in values.items() if k in moderation.STATUS_FIELDS}
+    status = {k: v for k, v in values.items() if k in KINDS["status"].fields}
     submit = submit_status if status else submit_correction
     submission = submit(session, DEVICE, place.id, status or values)
     moderation.approve(session, submission.id, make_user(session, role="moderator"))

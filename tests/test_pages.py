@@ -49,8 +49,8 @@ def test_my_submissions_for_a_signed_in_volunteer(client, session, auth):
 
 
 def test_reason_labels_cover_every_reject_reason():
-    from app.blueprints.pages import PROBLEM_LABELS, REASON_LABELS
     from app.models.submissions import REJECT_REASONS
-    from app.validation import REPORT_PROBLEMS
-    assert set(REASON_LABELS) == set(REJECT_REASONS)
+    from geo.fields import REPORT_PROBLEMS
+    from geo.vocabulary import PROBLEM_LABELS, REASON_EXPLANATIONS, REASON_LABELS
+    assert set(REASON_LABELS) == set(REASON_EXPLANATIONS) == set(REJECT_REASONS)
     assert set(PROBLEM_LABELS) == set(REPORT_PROBLEMS)

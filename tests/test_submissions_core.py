@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.models import DeviceBan, ModerationEvent, Place, Revision, Submission
+from app.policy import ModerationPolicy
 from app.services import moderation
 from app.services.accounts import ban_user
 from app.services.submissions import Submitter, hash_device_token, is_trusted, submit_new_place, \
@@ -155,18 +156,18 @@ def test_new_place_names_the_bad_field(session, values, field):
 
 
 def test_trusted_volunteer_is_auto_approved_through_the_same_service(session, app):
-    app.config["TRUST_MIN_APPROVED"] = 2
+    policy = ModerationPolicy(trust_min_approved=2)
     volunteer = make_user(session)
     moderator = make_user(session, role="moderator")
     author = Submitter(user=volunteer)
     for _ in range(2):
         place = make_place(session)
-        submission = submit_status(session, author, place.id, {"wheelchair": "yes"})
+        submission = submit_status(session, author, place.id, {"wheelchair": "yes"}, policy=policy)
         assert submission.state == "pending"
         moderation.approve(session, submission.id, moderator)
-    assert is_trusted(session, volunteer)
+    assert is_trusted(session, volunteer, policy)
     place = make_place(session, wheelchair="unknown")
-    submission = submit_status(session, author, place.id, {"wheelchair": "no"})
+    submission = submit_status(session, author, place.id, {"wheelchair": "no"}, policy=policy)
     assert submission.state == "approved" and submission.auto_approved
     session.refresh(place)
     assert place.wheelchair == "no"
@@ -177,21 +178,21 @@ def test_trusted_volunteer_is_auto_approved_through_the_same_service(session, ap
 
 
 def test_volunteer_with_too_many_rejections_is_not_trusted(session, app):
-    app.config["TRUST_MIN_APPROVED"] = 2
+    policy = ModerationPolicy(trust_min_approved=2)
     volunteer = make_user(session)
     moderator = make_user(session, role="moderator")
     author = Submitter(user=volunteer)
     for i in range(3):
         place = make_place(session)
-        submission = submit_status(session, author, place.id, {"wheelchair": "yes"})
+        submission = submit_status(session, author, place.id, {"wheelchair": "yes"}, policy=policy)
         assert submission.state == "pending"
         if i == 0:
             moderation.reject(session, submission.id, moderator, "wrong")
         else:
             moderation.approve(session, submission.id, moderator)
-    assert not is_trusted(session, volunteer)  # 2 approved, but 1 of 3 rejected is over 5 %
+    assert not is_trusted(session, volunteer, policy)  # 2 approved, but 1 of 3 rejected is over 5 %
     place = make_place(session)
-    assert submit_status(session, author, place.id, {"wheelchair": "yes"}).state == "pending"
+    assert submit_status(session, author, place.id, {"wheelchair": "yes"}, policy=policy).state == "pending"
 
 
 def test_report_always_waits_for_review(session):

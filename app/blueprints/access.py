@@ -2,12 +2,23 @@
 
 from functools import wraps
 
+from flask import current_app
 from flask_login import current_user
 
 from app.errors import Forbidden
 from app.extensions import login_manager
 
 ROLE_RANK = {"volunteer": 0, "moderator": 1, "admin": 2}
+
+
+def holds(user, role: str) -> bool:
+    """Whether `user` (current_user) is signed in, not banned, and holds `role` or a higher one."""
+    return user.is_authenticated and not user.is_banned and ROLE_RANK[user.role] >= ROLE_RANK[role]
+
+
+def required_role(endpoint: str | None) -> str | None:
+    """The role a view demands (set by role_required), or None."""
+    return getattr(current_app.view_functions.get(endpoint or ""), "required_role", None)
 
 
 def role_required(role: str):

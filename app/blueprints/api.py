@@ -19,11 +19,13 @@ from app.extensions import csrf, limiter
 from app.inputs import parse_json_object
 from app.params import (SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_Q_MAX, SEARCH_Q_MIN, bbox_param,
                         category_param, int_param, wheelchair_param)
+from app.policy import current_policy
+from app.queries import export as export_queries
 from app.queries import map as map_queries
 from app.services import submissions
-from app.services.places import place_point
 from app.urls import external_url
 from geo.categories import CATEGORY_BY_KEY
+from geo.fields import DEPRECATED_ALIASES
 from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -100,42 +102,32 @@ def search():
             raise ValidationError("near must be lon,lat within range.", "near")
         near = (lon, lat)
     limit = int_param(request.args, "limit", default=SEARCH_LIMIT_DEFAULT, maximum=SEARCH_LIMIT_MAX)
-    found = map_queries.search_places(get_session(), query, near, limit)
-    return Response(json.dumps({"type": "FeatureCollection", "features": [_feature(p) for p in found]}),
+    found = map_queries.search_features(get_session(), query, near, limit)
+    return Response('{"type": "FeatureCollection", "features": [' + ",".join(found) + "]}",
                     mimetype="application/geo+json")
-
-
-def _feature(place, *, detail: bool = False) -> dict:
-    lon, lat = place_point(place)
-    properties = {"name": place.name, "category": place.category, "wheelchair": place.wheelchair,
-                  "toilets_wheelchair": place.toilets_wheelchair}
-    if detail:
-        properties.update({
-            "category_label": CATEGORY_BY_KEY[place.category].label,
-            "wheelchair_label": WHEELCHAIR_LABELS[place.wheelchair],
-            "toilets_label": TOILETS_LABELS[place.toilets_wheelchair],
-            "description": place.description,
-            "version": place.version,
-            "updated_at": place.updated_at.isoformat(),
-            "last_verified_at": place.last_verified_at.isoformat() if place.last_verified_at else None,
-            "osm_type": place.osm_type, "osm_id": place.osm_id,
-        })
-    return {"type": "Feature", "id": place.id, "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": properties}
 
 
 @bp.get("/places/<int:place_id>")
 def place(place_id: int):
     session = get_session()
-    found = map_queries.published_place(session, place_id)
+    found = export_queries.place_feature(session, place_id)
     if found is None:
         raise NotFound(f"There is no place {place_id}.", "place_id")
-    feature = _feature(found, detail=True)
+    version, text = found
+    feature = json.loads(text)
+    properties = feature["properties"]
     user_id = current_user.id if current_user.is_authenticated else None
     pending = map_queries.pending_for_visitor(session, place_id, user_id, device_hash())
-    # Only the visitor's own pending work, and only what they need to know: that it awaits review.
-    feature["properties"]["your_pending"] = [
-        {"kind": s.kind, "submitted_at": s.created_at.isoformat()} for s in pending]
+    properties.update({
+        # What the sheet shows in words, and the version a status answer is based on.
+        "category_label": CATEGORY_BY_KEY[properties["category"]].label,
+        "wheelchair_label": WHEELCHAIR_LABELS[properties["wheelchair"]],
+        "toilets_label": TOILETS_LABELS[properties["toilets:wheelchair"]],
+        "version": version,
+        # Only the visitor's own pending work, and only what they need to know: that it awaits review.
+        "your_pending": [{"kind": s.kind, "submitted_at": s.created_at.isoformat()} for s in pending],
+        **{old: properties[new] for old, new in DEPRECATED_ALIASES.items()},
+    })
     feature["links"] = [{"rel": "alternate", "type": "text/html", "href": url_for("pages.index", place=place_id)}]
     return Response(json.dumps(feature), mimetype="application/geo+json")
 
@@ -165,13 +157,14 @@ def _submit(store) -> tuple[Response, int]:
 @limited
 def submit_status(place_id: int):
     return _submit(lambda session, submitter, body: submissions.submit_status(
-        session, submitter, place_id, body, body.get("base_version")))
+        session, submitter, place_id, body, body.get("base_version"), policy=current_policy()))
 
 
 @bp.post("/places")
 @limited
 def submit_new_place():
-    return _submit(submissions.submit_new_place)
+    return _submit(lambda session, submitter, body: submissions.submit_new_place(
+        session, submitter, body, policy=current_policy()))
 
 
 @bp.post("/places/<int:place_id>/reports")
@@ -184,7 +177,7 @@ def submit_report(place_id: int):
 @limited
 def submit_correction(place_id: int):
     return _submit(lambda session, submitter, body: submissions.submit_correction(
-        session, submitter, place_id, body, body.get("base_version")))
+        session, submitter, place_id, body, body.get("base_version"), policy=current_policy()))
 
 
 @bp.get("/openapi.json")

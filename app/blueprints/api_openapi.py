@@ -7,13 +7,13 @@ counting as not given) are written in the descriptions.
 
 from app.models.submissions import SUBMISSION_KINDS, SUBMISSION_STATES
 from app.params import INT4_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_Q_MAX, SEARCH_Q_MIN
-from app.validation import NAME_MAX, REPORT_NOTE_MAX, REPORT_PROBLEMS
+from geo.fields import (DEPRECATED_ALIASES, FEATURE_PROPERTIES, MAP_FIELDS, NAME_MAX, PUBLIC_FIELDS,
+                        REPORT_NOTE_MAX, REPORT_PROBLEMS, Field)
 from geo.categories import CATEGORY_KEYS
 from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES, TOILETS_VALUES, WHEELCHAIR_VALUES
 
-# The search view's bounds, written inline in app/blueprints/api.py `search`; the fuzz test's positive
-# cases fail if that view comes to refuse what these allow.
-
+# Fields whose values have a named schema of their own.
+SCHEMA_NAMES = {"wheelchair": "Wheelchair", "toilets_wheelchair": "ToiletsWheelchair", "category": "Category"}
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
@@ -60,6 +60,16 @@ def _text(max_length: int, description: str, *, blank_allowed: bool = True) -> d
             "description": description}
 
 
+def _property(field: Field) -> dict:
+    """A place field as a feature property's schema."""
+    if field.key in SCHEMA_NAMES:
+        return _ref(SCHEMA_NAMES[field.key])
+    if field.type == "choice":
+        return {"type": "string", "enum": list(field.choices)}
+    return {"type": "string", "maxLength": field.max_length, "nullable": field.key != "name",
+            "description": field.meaning}
+
+
 def _lon_lat() -> dict:
     return {
         "lon": {"type": "number", "minimum": -180, "maximum": 180, "description": "Longitude, WGS 84."},
@@ -73,12 +83,13 @@ def _schemas(limit_max: int) -> dict:
         "type": {"type": "string", "enum": ["Point"]},
         "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"},
                         "description": "[longitude, latitude] (RFC 7946 order)."}}}
-    place_properties = {
-        "name": {"type": "string"},
-        "category": _ref("Category"),
-        "wheelchair": _ref("Wheelchair"),
-        "toilets_wheelchair": _ref("ToiletsWheelchair"),
-    }
+    # Feature properties come from the field table (geo/fields.py): the map's light features, then the full
+    # ones, and for one release the map API's old names beside the new.
+    place_properties = {f.property: _property(f) for f in MAP_FIELDS}
+    full_properties = {f.property: _property(f) for f in PUBLIC_FIELDS}
+    aliases = {old: {**full_properties[new], "deprecated": True,
+                     "description": f"The old name of `{new}`, sent until version 0.3; read `{new}` instead."}
+               for old, new in DEPRECATED_ALIASES.items()}
     count = {"type": "integer", "minimum": 0}
     base_version = {**place_id, "nullable": True,
                     "description": "The place `version` the sender saw; if the place changed since, the answer "
@@ -106,7 +117,9 @@ def _schemas(limit_max: int) -> dict:
             "properties": {
                 "type": {"type": "string", "enum": ["Feature"]}, "id": place_id, "geometry": point,
                 "properties": {"type": "object", "required": list(place_properties),
-                               "properties": place_properties},
+                               "properties": {**place_properties,
+                                              **{old: aliases[old] for old, new in DEPRECATED_ALIASES.items()
+                                                 if new in place_properties}}},
             },
         },
         "ClusterFeature": {
@@ -146,15 +159,14 @@ def _schemas(limit_max: int) -> dict:
                 "type": {"type": "string", "enum": ["Feature"]}, "id": place_id, "geometry": point,
                 "properties": {
                     "type": "object",
-                    "required": [*place_properties, "category_label", "wheelchair_label", "toilets_label",
-                                 "description", "version", "updated_at", "last_verified_at", "osm_type", "osm_id",
-                                 "your_pending"],
+                    "required": [*FEATURE_PROPERTIES, "category_label", "wheelchair_label", "toilets_label",
+                                 "version", "your_pending"],
                     "properties": {
-                        **place_properties,
+                        **full_properties,
+                        **aliases,
                         "category_label": {"type": "string"},
                         "wheelchair_label": {"type": "string"},
                         "toilets_label": {"type": "string"},
-                        "description": {"type": "string", "maxLength": DESCRIPTION_MAX, "nullable": True},
                         "version": {"type": "integer", "minimum": 1,
                                     "description": "Send it back as `base_version` with a change."},
                         "updated_at": {"type": "string", "format": "date-time"},

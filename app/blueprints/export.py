@@ -6,10 +6,12 @@ from flask import Blueprint, Response, json, render_template, request
 
 from app.db import get_session
 from app.errors import AppError, error_response
-from app.queries.export import PlaceFilters, open_export, parse_filters, snapshot_bind
+from app.params import place_filters
+from app.queries.export import PlaceFilters, open_export, snapshot_bind
 from geo.categories import CATEGORIES
-from geo.geojson import FEATURE_PROPERTIES, LICENSE_URL, OSM_ATTRIBUTION
-from geo.vocabulary import TOILETS_VALUES, WHEELCHAIR_VALUES
+from geo.fields import DEPRECATED_ALIASES, MAP_PROPERTIES, PUBLIC_FIELDS, RECORD_MEANINGS
+from geo.geojson import LICENSE_URL, OSM_ATTRIBUTION
+from geo.vocabulary import WHEELCHAIR_VALUES
 
 bp = Blueprint("export", __name__)
 
@@ -46,12 +48,13 @@ def places_geojsonl():
 def data_page():
     return render_template("data.html", feature_count_header=FEATURE_COUNT_HEADER,
                            categories=CATEGORIES, wheelchair_values=WHEELCHAIR_VALUES,
-                           toilets_values=TOILETS_VALUES, properties=FEATURE_PROPERTIES,
+                           public_fields=PUBLIC_FIELDS, record_meanings=RECORD_MEANINGS,
+                           map_properties=MAP_PROPERTIES, deprecated_aliases=DEPRECATED_ALIASES,
                            osm_attribution=OSM_ATTRIBUTION, license_url=LICENSE_URL)
 
 
 def _download(kind: str) -> Response:
-    filters = parse_filters(request.args)
+    filters = place_filters(request.args)
     state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=kind == "geojsonl")
     etag = state.etag(f"{kind}?{_canonical_query(filters)}")
     last_modified = state.last_modified.replace(microsecond=0) if state.last_modified else None

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, json, request
 
 from app.db import get_session
 from app.errors import NotFound, ValidationError
-from app.params import datetime_param, int_param
+from app.params import datetime_param, int_param, place_filters
 from app.urls import external_request_url, external_url
 from app.blueprints.ogc_openapi import openapi_document
 from app.queries import export as queries
@@ -131,7 +131,7 @@ def _check_collection(collection_id: str) -> None:
 
 def _item_filters(args) -> queries.PlaceFilters:
     """The export's filters plus OGC's `datetime` (an instant or an interval, `..` open) on updated_at."""
-    filters = queries.parse_filters(args)
+    filters = place_filters(args)
     raw = args.get("datetime")
     if not raw:
         return filters

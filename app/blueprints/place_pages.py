@@ -5,7 +5,6 @@ from flask_login import current_user
 
 from app.db import get_session
 from app.queries.history import get_visible_place, list_revisions
-from app.queries.moderation import FIELD_LABELS, place_values
 from geo.categories import CATEGORY_BY_KEY
 
 bp = Blueprint("place_pages", __name__, url_prefix="/places")
@@ -16,8 +15,8 @@ def show(place_id: int):
     session = get_session()
     is_moderator = current_user.is_authenticated and current_user.is_moderator
     place = get_visible_place(session, place_id, include_unpublished=is_moderator)
-    return render_template("places/show.html", place=place, values=place_values(place),
+    return render_template("places/show.html", place=place, values=place.snapshot(),
                            history=list_revisions(session, place.id), is_moderator=is_moderator,
-                           category=CATEGORY_BY_KEY.get(place.category), field_labels=FIELD_LABELS,
+                           category=CATEGORY_BY_KEY.get(place.category),
                            tile_url=current_app.config["TILE_URL"],
                            tile_attribution=current_app.config["TILE_ATTRIBUTION"])

@@ -11,7 +11,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.db import get_session
 from app.errors import AppError
-from app.queries.export import open_export, parse_filters, snapshot_bind
+from app.params import place_filters
+from app.queries.export import open_export, snapshot_bind
 
 export_cli = AppGroup("export", help="Export the published places.")
 
@@ -29,7 +30,7 @@ def geojson(path: str, bbox: str | None, wheelchair: tuple[str, ...], category: 
     args = MultiDict([("bbox", bbox or ""), ("updated_since", updated_since or "")]
                      + [("wheelchair", v) for v in wheelchair] + [("category", v) for v in category])
     try:
-        filters = parse_filters(args)
+        filters = place_filters(args)
     except AppError as error:
         option = (error.field or "").replace("_", "-")
         raise click.BadParameter(error.message, param_hint=f"--{option}") from None

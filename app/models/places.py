@@ -1,30 +1,26 @@
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2.shape import to_shape
 from sqlalchemy import (BigInteger, CheckConstraint, DateTime, Float, Index, PrimaryKeyConstraint, SmallInteger,
                         String, Text, UniqueConstraint, func)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, in_list
-from geo.categories import CATEGORY_KEYS
-from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES, TOILETS_VALUES, WHEELCHAIR_VALUES
+from geo.fields import COLUMN_FIELDS, FIELDS
+from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES
 
 PLACE_SOURCES = ("osm", "volunteer", "demo")
-
-# The columns whose public value only an applied, approved change may write (DESIGN.md invariant 1).
-ACCESSIBILITY_FIELDS = ("wheelchair", "toilets_wheelchair", "description")
-# Every field a revision records, before and after.
-PLACE_FIELDS = ("name", "category", "wheelchair", "toilets_wheelchair", "description", "lon", "lat", "hidden", "gone")
 
 
 class Place(Base):
     __tablename__ = "places"
     __table_args__ = (
-        CheckConstraint(in_list("wheelchair", WHEELCHAIR_VALUES), name="wheelchair"),
-        CheckConstraint(in_list("toilets_wheelchair", TOILETS_VALUES), name="toilets_wheelchair"),
+        CheckConstraint(in_list("wheelchair", FIELDS["wheelchair"].choices), name="wheelchair"),
+        CheckConstraint(in_list("toilets_wheelchair", FIELDS["toilets_wheelchair"].choices), name="toilets_wheelchair"),
         CheckConstraint(f"char_length(description) <= {DESCRIPTION_MAX}", name="description_length"),
-        CheckConstraint(in_list("category", CATEGORY_KEYS), name="category"),
+        CheckConstraint(in_list("category", FIELDS["category"].choices), name="category"),
         CheckConstraint(in_list("source", PLACE_SOURCES), name="source"),
         CheckConstraint(f"osm_type IS NULL OR {in_list('osm_type', OSM_TYPES)}", name="osm_type"),
         CheckConstraint("(osm_type IS NULL) = (osm_id IS NULL)", name="osm_identity_complete"),
@@ -60,6 +56,13 @@ class Place(Base):
     @property
     def is_published(self) -> bool:
         return self.hidden_at is None and self.gone_at is None
+
+    def snapshot(self) -> dict:
+        """The place's values as a revision records them (geo.fields.PLACE_FIELDS), JSON-ready."""
+        point = to_shape(self.geom)
+        return {**{key: getattr(self, key) for key in COLUMN_FIELDS},
+                "lon": round(point.x, 7), "lat": round(point.y, 7),
+                "hidden": self.hidden_at is not None, "gone": self.gone_at is not None}
 
 
 class PlaceGridCell(Base):

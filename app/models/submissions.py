@@ -6,13 +6,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, in_list
+from geo.fields import SUBMISSION_KINDS
+from geo.vocabulary import REJECT_REASONS
 
-SUBMISSION_KINDS = ("status", "new_place", "correction", "report")
+# The kinds and the fields each carries: geo/fields.py.
 # volunteer: sent by a person (signed in or an anonymous device); import: a conflict the OSM importer raised.
 SUBMISSION_ORIGINS = ("volunteer", "import")
 SUBMISSION_STATES = ("pending", "approved", "rejected", "superseded", "withdrawn")
 TERMINAL_STATES = ("approved", "rejected", "superseded", "withdrawn")
-REJECT_REASONS = ("wrong", "duplicate", "spam", "unverifiable", "other", "banned")
 
 
 class Submission(Base):

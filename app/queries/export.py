@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.models import Place
-from app.params import bbox_param, category_param, datetime_param, wheelchair_param
+from app.queries.features import feature_column
 from app.queries.places import is_published
 from geo.bbox import BBox
 from geo.geojson import COLLECTION_TAIL, collection_head
@@ -48,7 +48,7 @@ class PlaceFilters:
     updated_until: datetime | None = None
 
     def as_args(self) -> dict[str, str]:
-        """The filters as query-string parameters, as parse_filters reads them."""
+        """The filters as query-string parameters, as app.params.place_filters reads them."""
         args = {}
         if self.bbox is not None:
             args["bbox"] = ",".join(f"{v:g}" for v in self.bbox.as_tuple())
@@ -61,12 +61,6 @@ class PlaceFilters:
         if self.updated_until is not None:
             args["updated_until"] = self.updated_until.isoformat()
         return args
-
-
-def parse_filters(args) -> PlaceFilters:
-    """Read bbox, wheelchair, category and updated_since; a bad value raises ValidationError naming it."""
-    return PlaceFilters(bbox=bbox_param(args), wheelchair=wheelchair_param(args), category=category_param(args),
-                        updated_since=datetime_param(args, "updated_since"))
 
 
 def place_conditions(filters: PlaceFilters):
@@ -87,17 +81,8 @@ def place_conditions(filters: PlaceFilters):
 
 
 def feature_json():
-    """SQL building one place's RFC 7946 Feature as JSON text (longitude first, OSM property keys)."""
-    properties = func.json_build_object(
-        "name", Place.name, "category", Place.category, "wheelchair", Place.wheelchair,
-        "toilets:wheelchair", Place.toilets_wheelchair, "wheelchair:description", Place.description,
-        "osm_type", Place.osm_type, "osm_id", Place.osm_id,
-        # Whole seconds, in the transaction's time zone (UTC, set by read_snapshot).
-        "updated_at", func.date_trunc("second", Place.updated_at),
-        "last_verified_at", func.date_trunc("second", Place.last_verified_at),
-    )
-    return func.concat(literal('{"type":"Feature","id":'), Place.id, ',"geometry":',
-                       func.ST_AsGeoJSON(Place.geom, 7), ',"properties":', properties, "}")
+    """SQL building one place's RFC 7946 Feature as JSON text (the full feature of app/queries/features.py)."""
+    return feature_column(full=True)
 
 
 def features_select(filters: PlaceFilters) -> Select:
@@ -250,10 +235,17 @@ def extent(session: Session) -> tuple[tuple[float, float, float, float] | None, 
     return tuple(float(v) for v in corners), first, last
 
 
+def place_feature(session: Session, place_id: int) -> tuple[int, str] | None:
+    """One published place's version and full feature (JSON text), or None."""
+    _use_utc(session)
+    row = session.execute(select(Place.version, feature_json()).where(is_published(), Place.id == place_id)).first()
+    return (row[0], row[1]) if row else None
+
+
 def feature_by_id(session: Session, place_id: int) -> str | None:
     """One published place's feature as JSON text, or None."""
-    _use_utc(session)
-    return session.scalar(select(feature_json()).where(is_published(), Place.id == place_id))
+    found = place_feature(session, place_id)
+    return found[1] if found else None
 
 
 def _export_stream(bind: Engine | Connection, filters: PlaceFilters, line_delimited: bool):

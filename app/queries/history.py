@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import Place, Revision, Submission, User
-from app.models.places import PLACE_FIELDS
+from geo.fields import PLACE_FIELDS
 
 
 @dataclass

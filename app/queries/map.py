@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Place, Submission
 from app.models.places import GRID_BASE, GRID_LEVELS
+from app.queries.features import feature_column, feature_sql
 from app.queries.places import is_published
 from geo.bbox import BBox
 from geo.clustering import grid_cell_size, grid_level, should_cluster
@@ -31,11 +32,7 @@ class MapFilter:
     category: tuple[str, ...] = ()
 
 
-_FEATURE = """json_build_object(
-    'type', 'Feature', 'id', p.id,
-    'geometry', ST_AsGeoJSON(p.geom, 7)::json,
-    'properties', json_build_object('name', p.name, 'category', p.category, 'wheelchair', p.wheelchair,
-                                    'toilets_wheelchair', p.toilets_wheelchair))::text"""
+_FEATURE = feature_sql("p", full=False)
 
 _WHERE = """p.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)
     AND p.hidden_at IS NULL AND p.gone_at IS NULL
@@ -136,19 +133,16 @@ def view_features(fetch: Fetch, flt: MapFilter, limit: int) -> ViewFeatures:
     return cluster_features(fetch, flt, min(limit, MAX_CLUSTERS))
 
 
-def search_places(session: Session, query: str, near: tuple[float, float] | None, limit: int) -> list[Place]:
-    """Published places whose name contains `query`, nearest first when a position is given."""
-    stmt = select(Place).where(is_published(), Place.name.icontains(query, autoescape=True)).limit(limit)
+def search_features(session: Session, query: str, near: tuple[float, float] | None, limit: int) -> list[str]:
+    """Light features of the published places whose name contains `query`, nearest first given a position."""
+    stmt = (select(feature_column(full=False)).select_from(Place)
+            .where(is_published(), Place.name.icontains(query, autoescape=True)).limit(limit))
     if near is not None:
         point = func.ST_SetSRID(func.ST_MakePoint(near[0], near[1]), 4326)
         stmt = stmt.order_by(Place.geom.op("<->")(point))
     else:
         stmt = stmt.order_by(func.similarity(Place.name, query).desc(), Place.id)
     return list(session.scalars(stmt))
-
-
-def published_place(session: Session, place_id: int) -> Place | None:
-    return session.scalar(select(Place).where(Place.id == place_id, is_published()))
 
 
 def pending_for_visitor(session: Session, place_id: int, user_id: int | None,

@@ -5,23 +5,17 @@ from datetime import datetime, timedelta
 
 from geoalchemy2 import Geography
 from geoalchemy2.shape import to_shape
-from sqlalchemy import and_, case, cast, func, not_, or_, select
+from sqlalchemy import and_, cast, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFound
 from app.models import DeviceBan, ModerationEvent, Place, Submission, User
-from app.models.audit import MODERATION_ACTIONS
 from app.models.base import utcnow
+from app.policy import DEFAULT_POLICY, ModerationPolicy
 from app.models.submissions import SUBMISSION_KINDS
-from app.params import bbox_param, choices_param, datetime_param, int_param
+from geo.fields import FIELDS, KINDS
 from geo.bbox import BBox
 
-AUTHOR_TYPES = ("anonymous", "new", "trusted", "import")
-AUTHOR_TYPE_LABELS = {"anonymous": "Anonymous device", "new": "New (not yet trusted)",
-                      "trusted": "Trusted volunteer", "import": "OpenStreetMap import"}
-AGES = ("day", "week", "older")
-AGE_LABELS = {"day": "Under a day old", "week": "1 to 7 days old", "older": "Over a week old"}
-KIND_LABELS = {"status": "Status", "new_place": "New place", "correction": "Correction", "report": "Report"}
 NEIGHBOUR_METRES = 50
 QUEUE_PAGE_SIZE = 50
 
@@ -40,32 +34,12 @@ class QueueFilters:
         return {k: v for k, v in args.items() if v}
 
 
-def parse_filters(args) -> QueueFilters:
-    """Queue filters from query-string arguments; a bad value raises ValidationError naming it."""
-    return QueueFilters(kinds=choices_param(args, "kind", SUBMISSION_KINDS), bbox=bbox_param(args, "bbox"),
-                        author_types=choices_param(args, "author", AUTHOR_TYPES),
-                        ages=choices_param(args, "age", AGES))
-
-
-def trusted_author_ids(config):
-    """Ids of users whose submissions count as trusted: moderators, and volunteers with a good record."""
-    decided = func.count(case((Submission.state.in_(("approved", "rejected")), 1)))
-    approved = func.count(case((Submission.state == "approved", 1)))
-    rejected = func.count(case((Submission.state == "rejected", 1)))
-    good_record = (select(Submission.author_id).where(Submission.author_id.is_not(None))
-                   .group_by(Submission.author_id)
-                   .having(approved >= config["TRUST_MIN_APPROVED"],
-                           rejected <= config["TRUST_MAX_REJECTED_SHARE"] * decided))
-    staff = select(User.id).where(User.role.in_(("moderator", "admin")), User.banned_at.is_(None))
-    return good_record.union(staff)
-
-
-def _author_clause(kind: str, config):
+def _author_clause(kind: str, policy: ModerationPolicy):
     if kind == "anonymous":
         return and_(Submission.origin == "volunteer", Submission.author_id.is_(None))
     if kind == "import":
         return Submission.origin == "import"
-    trusted = Submission.author_id.in_(trusted_author_ids(config))
+    trusted = Submission.author_id.in_(policy.trusted_user_ids())
     if kind == "trusted":
         return trusted
     return and_(Submission.author_id.is_not(None), not_(trusted))
@@ -80,7 +54,7 @@ def _age_clause(age: str, now: datetime):
     return Submission.created_at <= week
 
 
-def filter_clauses(filters: QueueFilters, config=None) -> list:
+def filter_clauses(filters: QueueFilters, policy: ModerationPolicy = DEFAULT_POLICY) -> list:
     """WHERE clauses for the filters (the pending state itself is the caller's)."""
     clauses = []
     if filters.kinds:
@@ -88,26 +62,27 @@ def filter_clauses(filters: QueueFilters, config=None) -> list:
     if filters.bbox is not None:
         clauses.append(func.ST_Intersects(Submission.geom, func.ST_MakeEnvelope(*filters.bbox.as_tuple(), 4326)))
     if filters.author_types:
-        clauses.append(or_(*(_author_clause(t, config) for t in filters.author_types)))
+        clauses.append(or_(*(_author_clause(t, policy) for t in filters.author_types)))
     if filters.ages:
         now = utcnow()
         clauses.append(or_(*(_age_clause(a, now) for a in filters.ages)))
     return clauses
 
 
-def pending_counts_statement(filters: QueueFilters | None = None, config=None):
+def pending_counts_statement(filters: QueueFilters | None = None, policy: ModerationPolicy = DEFAULT_POLICY):
     """Select pending submissions per kind, and per kind how many match the filters, in one scan."""
-    clauses = filter_clauses(filters or QueueFilters(), config)
+    clauses = filter_clauses(filters or QueueFilters(), policy)
     matching = func.count().filter(and_(*clauses)) if clauses else func.count()
     return (select(Submission.kind, func.count(), matching).where(Submission.state == "pending")
             .group_by(Submission.kind))
 
 
-def pending_counts(session: Session, filters: QueueFilters | None = None, config=None) -> tuple[dict[str, int], int]:
+def pending_counts(session: Session, filters: QueueFilters | None = None,
+                   policy: ModerationPolicy = DEFAULT_POLICY) -> tuple[dict[str, int], int]:
     """How many submissions wait per kind (every kind present, zero included), and how many match the filters."""
     counts = dict.fromkeys(SUBMISSION_KINDS, 0)
     matching = 0
-    for kind, n, matched in session.execute(pending_counts_statement(filters, config)):
+    for kind, n, matched in session.execute(pending_counts_statement(filters, policy)):
         counts[kind] = n
         matching += matched
     return counts, matching
@@ -122,27 +97,29 @@ class QueueRow:
     author_type: str = "anonymous"
 
 
-def queue_statement(filters: QueueFilters, config, *, limit: int = QUEUE_PAGE_SIZE, offset: int = 0):
+def queue_statement(filters: QueueFilters, policy: ModerationPolicy = DEFAULT_POLICY, *,
+                    limit: int = QUEUE_PAGE_SIZE, offset: int = 0):
     """The list of pending submissions, oldest first (shared with the benchmark's bare-SQL baseline)."""
     author, holder = aliased(User), aliased(User)
     return (select(Submission, Place.name, author.display_name, holder.display_name)
             .outerjoin(Place, Place.id == Submission.place_id)
             .outerjoin(author, author.id == Submission.author_id)
             .outerjoin(holder, and_(holder.id == Submission.claimed_by_id, Submission.claim_expires_at > utcnow()))
-            .where(Submission.state == "pending", *filter_clauses(filters, config))
+            .where(Submission.state == "pending", *filter_clauses(filters, policy))
             .order_by(Submission.created_at, Submission.id).limit(limit).offset(offset))
 
 
-def list_queue(session: Session, filters: QueueFilters, config, *, limit: int = QUEUE_PAGE_SIZE,
+def list_queue(session: Session, filters: QueueFilters, policy: ModerationPolicy = DEFAULT_POLICY, *,
+               limit: int = QUEUE_PAGE_SIZE,
                offset: int = 0) -> list[QueueRow]:
     """Pending submissions matching the filters, oldest first, with who wrote and who holds them."""
     rows = [QueueRow(s, place_name, author_name, holder_name)
             for s, place_name, author_name, holder_name in session.execute(
-                queue_statement(filters, config, limit=limit, offset=offset))]
+                queue_statement(filters, policy, limit=limit, offset=offset))]
     author_ids = {r.submission.author_id for r in rows if r.submission.author_id is not None}
     trusted = set()
     if author_ids:
-        ids = trusted_author_ids(config).subquery().c[0]
+        ids = policy.trusted_user_ids().subquery().c[0]
         trusted = set(session.scalars(select(ids).where(ids.in_(author_ids))))
     for row in rows:
         row.author_type = author_type(row.submission, trusted)
@@ -243,14 +220,6 @@ class LogFilters:
     before_id: int | None = None
 
 
-def parse_log_filters(args) -> LogFilters:
-    """Audit log filters from query-string arguments; a bad value raises ValidationError naming it."""
-    return LogFilters(actor_id=int_param(args, "actor", default=0, minimum=0) or None,
-                      actions=choices_param(args, "action", MODERATION_ACTIONS),
-                      since=datetime_param(args, "since"), until=datetime_param(args, "until"),
-                      before_id=int_param(args, "before", default=0, minimum=0) or None)
-
-
 def list_events(session: Session, filters: LogFilters, limit: int = 100) -> list[tuple[ModerationEvent, str | None,
                                                                                        str | None]]:
     """Audit events newest first, with the actor's and the target user's display names."""
@@ -281,15 +250,6 @@ def staff(session: Session) -> list[User]:
                                 .order_by(User.display_name)))
 
 
-FIELD_LABELS = {"name": "Name", "category": "Category", "wheelchair": "Wheelchair access",
-                "toilets_wheelchair": "Wheelchair toilet", "description": "Access description", "lon": "Longitude",
-                "lat": "Latitude", "gone": "Closed / gone", "hidden": "Hidden", "problem": "Problem", "note": "Note"}
-KIND_FIELDS = {"status": ("wheelchair", "toilets_wheelchair", "description"),
-               "correction": ("name", "category", "lon", "lat", "gone"),
-               "new_place": ("name", "category", "wheelchair", "toilets_wheelchair", "description", "lon", "lat"),
-               "report": ("problem", "note")}
-
-
 @dataclass
 class FieldRow:
     field: str
@@ -314,23 +274,15 @@ class ReviewContext:
     by_author: list[Submission]
 
 
-def place_values(place: Place) -> dict:
-    """A place's reviewable values as plain JSON-ready data."""
-    point = to_shape(place.geom)
-    return {"name": place.name, "category": place.category, "wheelchair": place.wheelchair,
-            "toilets_wheelchair": place.toilets_wheelchair, "description": place.description,
-            "lon": round(point.x, 7), "lat": round(point.y, 7), "gone": place.gone_at is not None,
-            "hidden": place.hidden_at is not None}
-
-
 def review_context(session: Session, submission: Submission) -> ReviewContext:
     """Everything the review screen shows about one submission."""
     place = session.get(Place, submission.place_id) if submission.place_id is not None else None
-    current = place_values(place) if place is not None else {}
+    current = place.snapshot() if place is not None else {}
     proposed = submission.proposed or {}
-    fields = [f for f in KIND_FIELDS[submission.kind] if f in proposed or submission.kind == "new_place"]
-    rows = [FieldRow(f, FIELD_LABELS[f], current.get(f), proposed.get(f),
-                     submission.kind != "report" and f in proposed and proposed.get(f) != current.get(f))
+    kind = KINDS[submission.kind]
+    fields = [f for f in kind.fields if f in proposed or submission.kind == "new_place"]
+    rows = [FieldRow(f, FIELDS[f].label, current.get(f), proposed.get(f),
+                     kind.applies and f in proposed and proposed.get(f) != current.get(f))
             for f in fields]
     point = to_shape(submission.geom) if submission.geom is not None else to_shape(place.geom)
     lon, lat = round(point.x, 7), round(point.y, 7)

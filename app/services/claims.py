@@ -8,16 +8,16 @@ moderator who closes the laptop does not keep an item away from the queue.
 
 import logging
 
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden
 from app.models import Submission, User
 from app.models.base import utcnow
+from app.policy import DEFAULT_POLICY, ModerationPolicy
 from app.queries.moderation import QueueFilters, filter_clauses
 from app.services.audit import record_event
-from app.services.moderation import lease_length, lock_submission
+from app.services.moderation import lock_submission
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,10 @@ def claimable(moderator_id: int | None = None):
     return (Submission.state == "pending") & or_(*free)
 
 
-def next_claim_statement(filters: QueueFilters | None = None, exclude_ids=(), *, config=None,
-                         moderator_id: int | None = None):
+def next_claim_statement(filters: QueueFilters | None = None, exclude_ids=(), *,
+                         policy: ModerationPolicy = DEFAULT_POLICY, moderator_id: int | None = None):
     """The select that finds and locks the next claimable submission (shared with the benchmark)."""
-    stmt = (select(Submission).where(claimable(moderator_id), *filter_clauses(filters or QueueFilters(), config))
+    stmt = (select(Submission).where(claimable(moderator_id), *filter_clauses(filters or QueueFilters(), policy))
             .order_by(Submission.created_at, Submission.id).limit(1)
             .with_for_update(skip_locked=True, of=Submission))
     if exclude_ids:
@@ -43,18 +43,19 @@ def next_claim_statement(filters: QueueFilters | None = None, exclude_ids=(), *,
 
 
 def claim_next(session: Session, moderator: User, filters: QueueFilters | None = None,
-               exclude_ids=()) -> Submission | None:
+               exclude_ids=(), *, policy: ModerationPolicy = DEFAULT_POLICY) -> Submission | None:
     """Claim the oldest pending submission matching `filters` for `moderator`; None if the queue is empty."""
-    submission = session.scalar(next_claim_statement(filters, exclude_ids, config=current_app.config,
+    submission = session.scalar(next_claim_statement(filters, exclude_ids, policy=policy,
                                                      moderator_id=moderator.id)
                                 .execution_options(populate_existing=True))
     if submission is None:
         return None
-    _take(session, submission, moderator)
+    _take(session, submission, moderator, policy)
     return submission
 
 
-def claim(session: Session, submission_id: int, moderator: User) -> Submission:
+def claim(session: Session, submission_id: int, moderator: User, *,
+          policy: ModerationPolicy = DEFAULT_POLICY) -> Submission:
     """Claim one named submission (opened from the list); refused while another moderator holds it."""
     submission = lock_submission(session, submission_id)
     if submission.is_terminal:
@@ -63,7 +64,7 @@ def claim(session: Session, submission_id: int, moderator: User) -> Submission:
     if holder_id(submission) not in (None, moderator.id):
         raise Conflict(f"Submission {submission.id} is being reviewed by another moderator; "
                        "take the next one from the queue.", "submission_id", code="claimed_by_other")
-    _take(session, submission, moderator)
+    _take(session, submission, moderator, policy)
     return submission
 
 
@@ -93,8 +94,8 @@ def release(session: Session, submission_id: int, actor: User, *, action: str = 
     return submission
 
 
-def _take(session: Session, submission: Submission, moderator: User) -> None:
+def _take(session: Session, submission: Submission, moderator: User, policy: ModerationPolicy) -> None:
     submission.claimed_by_id = moderator.id
-    submission.claim_expires_at = utcnow() + lease_length()
+    submission.claim_expires_at = utcnow() + policy.claim_lease
     record_event(session, moderator, "claim", submission_id=submission.id, place_id=submission.place_id)
     session.flush()

@@ -7,9 +7,7 @@ all in the caller's transaction (DESIGN.md invariant 1).
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,12 +17,10 @@ from app.models.base import utcnow
 from app.models.submissions import REJECT_REASONS
 from app.services.audit import record_event
 from app.services.places import apply_change, create_place, get_place
+from geo.fields import KINDS
 
 __all__ = ["approve", "reject", "bulk_decide", "lock_submission", "is_stale", "ensure_not_claimed_by_other", "finish",
            "StaleBaseVersion", "ClaimedByOther"]
-
-STATUS_FIELDS = ("wheelchair", "toilets_wheelchair", "description")
-CORRECTION_FIELDS = ("name", "category", "lon", "lat", "gone")
 
 
 class StaleBaseVersion(Conflict):
@@ -95,27 +91,19 @@ def finish(submission: Submission, state: str, moderator: User | None) -> None:
 
 
 def _apply(session: Session, submission: Submission, actor: User | None, revision_source: str) -> None:
-    proposed = submission.proposed
-    if submission.kind == "new_place" and submission.place_id is not None:
-        # Approved before, then undone (which hid the place it had created): bring that place back.
-        place = get_place(session, submission.place_id, for_update=True)
-        changes = {k: proposed[k] for k in ("name", "category", "wheelchair", "toilets_wheelchair", "description",
-                                            "lon", "lat") if k in proposed}
-        apply_change(session, place, {**changes, "hidden": False}, revision_source=revision_source, actor=actor,
-                     submission_id=submission.id, verified=True)
+    kind = KINDS[submission.kind]
+    if not kind.applies:  # a report changes nothing by itself; the moderator acts on the place separately
         return
-    if submission.kind == "new_place":
-        place = create_place(session, proposed, source="volunteer", revision_source=revision_source, actor=actor,
+    changes = {k: v for k, v in submission.proposed.items() if k in kind.fields}
+    if submission.kind == "new_place" and submission.place_id is None:
+        place = create_place(session, changes, source="volunteer", revision_source=revision_source, actor=actor,
                              submission_id=submission.id)
         submission.place_id = place.id
         return
+    if submission.kind == "new_place":
+        # Approved before, then undone (which hid the place it had created): bring that place back.
+        changes["hidden"] = False
     place = get_place(session, submission.place_id, for_update=True)
-    if submission.kind == "status":
-        changes = {k: proposed[k] for k in STATUS_FIELDS if k in proposed}
-    elif submission.kind == "correction":
-        changes = {k: proposed[k] for k in CORRECTION_FIELDS if k in proposed}
-    else:  # a report changes nothing by itself; the moderator acts on the place separately
-        return
     apply_change(session, place, changes, revision_source=revision_source, actor=actor,
                  submission_id=submission.id, verified=True)
 
@@ -213,7 +201,3 @@ def bulk_decide(session: Session, submission_ids, moderator: User, action: str, 
         else:
             result.decided.append(submission_id)
     return result
-
-
-def lease_length() -> timedelta:
-    return timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from app.models import Place, Revision, Submission
 from app.models.base import utcnow
 from app.services.audit import record_event
-from app.services.moderation import CORRECTION_FIELDS, STATUS_FIELDS
 from app.services.osm_reader import DUPLICATE, UNMAPPED, OsmRecord, check_readable, file_bbox, read_places
 from app.services.places import apply_change, create_place, snapshot
+from geo.fields import COLUMN_FIELDS, KINDS
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,7 @@ BATCH_SIZE = 500
 IMPORT_LOCK_KEY = 0x5354_4550_4F53_4D  # "STEPOSM"
 # Merged as units: a move changes lon and lat together.
 MERGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "name": ("name",), "category": ("category",), "wheelchair": ("wheelchair",),
-    "toilets_wheelchair": ("toilets_wheelchair",), "description": ("description",), "location": ("lon", "lat"),
-    "gone": ("gone",),
+    **{key: (key,) for key in COLUMN_FIELDS}, "location": ("lon", "lat"), "gone": ("gone",),
 }
 
 
@@ -134,8 +132,7 @@ def _merge_batch(session: Session, batch: list[OsmRecord], summary: ImportSummar
 
 def _create(session: Session, record: OsmRecord) -> Place:
     seen = record.seen()
-    values = {k: seen[k] for k in ("name", "category", "wheelchair", "toilets_wheelchair", "description",
-                                   "lon", "lat")}
+    values = {k: seen[k] for k in (*COLUMN_FIELDS, "lon", "lat")}
     return create_place(session, values, source="osm", revision_source="import", osm_type=record.osm_type,
                         osm_id=record.osm_id, osm_seen=seen)
 
@@ -171,8 +168,8 @@ def merge_place(session: Session, place: Place, theirs: dict, summary: ImportSum
     revision = None
     if take:
         revision = apply_change(session, place, take, revision_source="import", verified=False)
-    for kind, fields in (("status", STATUS_FIELDS), ("correction", CORRECTION_FIELDS)):
-        proposed = {k: v for k, v in conflict.items() if k in fields}
+    for kind in ("status", "correction"):
+        proposed = {k: v for k, v in conflict.items() if k in KINDS[kind].fields}
         if proposed:
             file_conflict(session, place, kind, proposed, ours, summary)
     if place.osm_seen != theirs:

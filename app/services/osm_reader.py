@@ -17,6 +17,7 @@ import osmium.filter
 import osmium.geom
 
 from app.errors import AppError
+from geo.fields import COLUMN_FIELDS
 from geo.osm_geometry import GeometryError, rounded, way_point, wkb_point
 from geo.osm_tags import CATEGORY_KEYS_ORDER, OsmPlaceValues, place_values, unmapped_tag
 
@@ -67,10 +68,8 @@ class OsmRecord:
 
     def seen(self) -> dict:
         """The values StepFree remembers as what OSM said (places.osm_seen)."""
-        v = self.values
-        return {"name": v.name, "category": v.category, "wheelchair": v.wheelchair,
-                "toilets_wheelchair": v.toilets_wheelchair, "description": v.description,
-                "lon": self.lon, "lat": self.lat, "gone": False}
+        return {**{key: getattr(self.values, key) for key in COLUMN_FIELDS}, "lon": self.lon, "lat": self.lat,
+                "gone": False}
 
 
 def check_readable(path: str | os.PathLike) -> Path:

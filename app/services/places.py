@@ -12,10 +12,7 @@ from sqlalchemy.orm import Session
 from app.errors import NotFound
 from app.models import Place, Revision, User
 from app.models.base import utcnow
-from app.models.places import PLACE_FIELDS
-
-# Changing any of these means someone looked at the place's accessibility: it counts as verified.
-VERIFYING_FIELDS = ("wheelchair", "toilets_wheelchair", "description")
+from geo.fields import ACCESSIBILITY_FIELDS, COLUMN_FIELDS, FIELDS, PLACE_FIELDS
 
 
 def place_point(place: Place) -> tuple[float, float]:
@@ -25,12 +22,7 @@ def place_point(place: Place) -> tuple[float, float]:
 
 def snapshot(place: Place) -> dict:
     """The values a revision records, as JSON-ready primitives."""
-    lon, lat = place_point(place)
-    return {
-        "name": place.name, "category": place.category, "wheelchair": place.wheelchair,
-        "toilets_wheelchair": place.toilets_wheelchair, "description": place.description,
-        "lon": lon, "lat": lat, "hidden": place.hidden_at is not None, "gone": place.gone_at is not None,
-    }
+    return place.snapshot()
 
 
 def get_place(session: Session, place_id: int, *, for_update: bool = False) -> Place:
@@ -46,14 +38,13 @@ def create_place(session: Session, values: dict, *, source: str, revision_source
                  osm_seen: dict | None = None) -> Place:
     """Insert a place at version 1 with its first revision."""
     now = utcnow()
+    columns = {key: values.get(key) or FIELDS[key].default for key in COLUMN_FIELDS}
     place = Place(
-        geom=from_shape(Point(values["lon"], values["lat"]), srid=4326), name=values["name"].strip(),
-        category=values["category"], wheelchair=values.get("wheelchair") or "unknown",
-        toilets_wheelchair=values.get("toilets_wheelchair") or "unknown",
-        description=values.get("description") or None, source=source, osm_type=osm_type, osm_id=osm_id,
-        osm_seen=osm_seen, version=1, created_at=now, updated_at=now,
+        geom=from_shape(Point(values["lon"], values["lat"]), srid=4326), **columns, source=source,
+        osm_type=osm_type, osm_id=osm_id, osm_seen=osm_seen, version=1, created_at=now, updated_at=now,
         last_verified_at=now if source == "volunteer" else None,
     )
+    place.name = place.name.strip()
     session.add(place)
     session.flush()
     session.add(Revision(place_id=place.id, version=1, submission_id=submission_id,
@@ -75,11 +66,11 @@ def apply_change(session: Session, place: Place, changes: dict, *, revision_sour
     before = snapshot(place)
     after = {**before, **{k: v for k, v in changes.items()}}
     if after == before:
-        if verified or (verified is None and set(changes) & set(VERIFYING_FIELDS)):
+        if verified or (verified is None and set(changes) & set(ACCESSIBILITY_FIELDS)):
             place.last_verified_at = utcnow()
         return None
     now = utcnow()
-    for field in ("name", "category", "wheelchair", "toilets_wheelchair", "description"):
+    for field in COLUMN_FIELDS:
         if field in changes:
             setattr(place, field, changes[field])
     if after["lon"] != before["lon"] or after["lat"] != before["lat"]:
@@ -90,7 +81,7 @@ def apply_change(session: Session, place: Place, changes: dict, *, revision_sour
         place.gone_at = now if after["gone"] else None
     place.version += 1
     place.updated_at = now
-    if verified or (verified is None and set(changes) & set(VERIFYING_FIELDS)):
+    if verified or (verified is None and set(changes) & set(ACCESSIBILITY_FIELDS)):
         place.last_verified_at = now
     changed = {k for k in after if after[k] != before[k]}
     revision = Revision(

@@ -16,8 +16,6 @@ from app.services.audit import record_event
 from app.services.moderation import ensure_not_claimed_by_other, finish, lock_submission, reject
 from app.services.places import apply_change, get_place
 
-CORRECTABLE = ("name", "category", "wheelchair", "toilets_wheelchair", "description", "lon", "lat")
-
 
 def _open_report(session: Session, submission_id: int, moderator: User) -> Submission | None:
     """Lock a pending report for a decision; None if it was already resolved (repeating is a no-op)."""
@@ -33,29 +31,12 @@ def _open_report(session: Session, submission_id: int, moderator: User) -> Submi
     return report
 
 
-def correction_values(values: dict) -> dict:
-    """A moderator's edit of a place: any of the correctable fields, validated like volunteers' input."""
-    given = {k: v for k, v in values.items() if k in CORRECTABLE and v not in (None, "")}
-    cleaned = {}
-    if "name" in given or "category" in given:
-        cleaned.update(validation.correction_values({k: given[k] for k in ("name", "category") if k in given}))
-    if "lon" in given or "lat" in given:
-        lon, lat = validation.coordinates(given)
-        cleaned.update(lon=round(lon, 7), lat=round(lat, 7))
-    status = {k: given[k] for k in ("wheelchair", "toilets_wheelchair", "description") if k in given}
-    if status:
-        cleaned.update(validation.status_values(status))
-    if not cleaned:
-        raise ValidationError("Change at least one value of the place.", "name")
-    return cleaned
-
-
 def correct_place(session: Session, submission_id: int, moderator: User, values: dict) -> Submission:
     """Edit the reported place's values and resolve the report."""
     report = _open_report(session, submission_id, moderator)
     if report is None:
         return lock_submission(session, submission_id)
-    changes = correction_values(values)
+    changes = validation.moderator_correction_values(values)
     place = get_place(session, report.place_id, for_update=True)
     apply_change(session, place, changes, revision_source="correction", actor=moderator, submission_id=report.id)
     finish(report, "approved", moderator)

@@ -4,18 +4,17 @@ Nothing is ever deleted: each reversal is a new revision through places.apply_ch
 event, in the caller's transaction (DESIGN.md invariant 1).
 """
 
-from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, ValidationError
 from app.models import Place, Revision, Submission, User
 from app.models.base import utcnow
+from app.policy import DEFAULT_POLICY, ModerationPolicy
 from app.queries.history import values_at_version
 from app.services.audit import record_event
-from app.services.moderation import lease_length, lock_submission
+from app.services.moderation import lock_submission
 from app.services.places import apply_change, get_place
 
 
@@ -46,11 +45,8 @@ def set_hidden(session: Session, place_id: int, hidden: bool, moderator: User, *
     return place
 
 
-def undo_window() -> timedelta:
-    return timedelta(seconds=current_app.config["UNDO_WINDOW_SECONDS"])
-
-
-def undo_decision(session: Session, submission_id: int, moderator: User) -> Submission:
+def undo_decision(session: Session, submission_id: int, moderator: User, *,
+                  policy: ModerationPolicy = DEFAULT_POLICY) -> Submission:
     """Take back a moderator's own recent decision: restore the place if it changed, and reopen the submission.
 
     Refused when the window has passed or when the place changed again since, because restoring
@@ -61,8 +57,8 @@ def undo_decision(session: Session, submission_id: int, moderator: User) -> Subm
         raise Conflict(f"Submission {submission.id} has no decision to undo.", "submission_id", code="not_undoable")
     if submission.decided_by_id != moderator.id:
         raise Forbidden("You can only undo your own decisions.", "submission_id")
-    if submission.decided_at is None or utcnow() - submission.decided_at > undo_window():
-        minutes = round(undo_window().total_seconds() / 60)
+    if submission.decided_at is None or utcnow() - submission.decided_at > policy.undo_window:
+        minutes = round(policy.undo_window.total_seconds() / 60)
         raise Conflict(f"The decision on submission {submission.id} is more than {minutes} minutes old; "
                        "revert the place from its history instead.", "submission_id", code="undo_expired")
     applied = session.scalars(select(Revision).where(Revision.submission_id == submission.id,
@@ -86,7 +82,7 @@ def undo_decision(session: Session, submission_id: int, moderator: User) -> Subm
     submission.reason_note = None
     # The moderator lands back on the item, holding it, to decide it again.
     submission.claimed_by_id = moderator.id
-    submission.claim_expires_at = utcnow() + lease_length()
+    submission.claim_expires_at = utcnow() + policy.claim_lease
     record_event(session, moderator, "undo", submission_id=submission.id, place_id=submission.place_id,
                  details=previous)
     session.flush()

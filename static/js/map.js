@@ -256,9 +256,10 @@
     icon.appendChild(pin);
     var words = document.createElement("strong"); words.textContent = "Wheelchair: " + STATUS_WORDS[p.wheelchair];
     status.appendChild(icon); status.appendChild(words);
-    el("sheet-toilets").textContent = TOILET_WORDS[p.toilets_wheelchair];
-    el("sheet-description").textContent = p.description || "";
-    el("sheet-description").hidden = !p.description;
+    // Properties are named as OSM tags (the data page lists them).
+    el("sheet-toilets").textContent = TOILET_WORDS[p["toilets:wheelchair"]];
+    el("sheet-description").textContent = p["wheelchair:description"] || "";
+    el("sheet-description").hidden = !p["wheelchair:description"];
     var verified = formatDate(p.last_verified_at);
     el("sheet-verified").textContent = verified ? "Last checked on " + verified + "." : "Not checked by a volunteer yet.";
     var pending = el("sheet-pending");

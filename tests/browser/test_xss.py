@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import current_app, url_for
+from flask import url_for
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.device import COOKIE as DEVICE_COOKIE
 from app.models import ModerationEvent, Place, Submission, User
+from app.policy import ModerationPolicy
 from app.services import bans, moderation, reports, reverts
 from app.services.accounts import create_user
 from app.services.osm_import import import_file
@@ -103,9 +104,9 @@ def _seed_users(session) -> dict[str, User]:
     return users
 
 
-def _new_place(session, submitter, name, description, spot, wheelchair="limited"):
+def _new_place(session, submitter, name, description, spot, wheelchair="limited", **options):
     return submit_new_place(session, submitter, {"name": name, "category": "food", "wheelchair": wheelchair,
-                                                 "description": description, **spot})
+                                                 "description": description, **spot}, **options)
 
 
 def _write_osm(path, nodes: list[tuple[dict, dict]]):
@@ -131,10 +132,10 @@ def _seed_places(session, users, grid, tmp_path) -> dict[str, list[Place]]:
     # A trusted volunteer: one approval is a good enough record once the bar is lowered from 20 to 1.
     first = submit_status(session, trusted, by_volunteer[0].id, {"description": CORPUS[0]})
     moderation.approve(session, first.id, moderator)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(current_app.config, "TRUST_MIN_APPROVED", 1)
-        auto = [_new_place(session, trusted, text, CORPUS[n - 1], next(grid), "yes") for n, text in enumerate(CORPUS)]
-        auto.append(submit_status(session, trusted, by_volunteer[1].id, {"description": CORPUS[1]}))
+    lenient = ModerationPolicy(trust_min_approved=1)
+    auto = [_new_place(session, trusted, text, CORPUS[n - 1], next(grid), "yes", policy=lenient)
+            for n, text in enumerate(CORPUS)]
+    auto.append(submit_status(session, trusted, by_volunteer[1].id, {"description": CORPUS[1]}, policy=lenient))
     assert all(s.state == "approved" and s.auto_approved for s in auto)
     by_trusted = [session.get(Place, s.place_id) for s in auto[:-1]]
 

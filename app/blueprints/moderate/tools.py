@@ -1,7 +1,7 @@
 """Moderation tools beyond the queue: bans with a revert preview, place reverts and hiding, the audit log.
 
-The routes live on the `moderate` blueprint (imported at the end of moderate.py), so every one of them
-sits under /moderate and is covered by the authorization test.
+The routes live on the `moderate` blueprint, so every one of them sits under /moderate and is covered by the
+authorization test.
 """
 
 import re
@@ -10,12 +10,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.access import role_required
-from app.blueprints.moderate import bp
+from app.blueprints.moderate.blueprint import bp
 from app.db import get_session
-from app.errors import AppError, ValidationError
+from app.errors import ValidationError
 from app.models import User
 from app.models.audit import MODERATION_ACTIONS
-from app.params import whole_number
+from app.params import log_filters, whole_number
 from app.queries import moderation as queue
 from app.services import bans, reverts
 
@@ -82,13 +82,8 @@ def revert_place(place_id: int):
     if not request.form.get("version"):
         raise ValidationError("Choose the version to revert to.", "version")
     version = whole_number(request.form["version"], "version")
-    try:
-        reverts.revert_place(get_session(), place_id, version, current_user,
-                             reason=(request.form.get("reason") or "").strip()[:500] or None)
-    except AppError as error:
-        get_session().rollback()
-        flash(error.message, "error")
-        return redirect(url_for("place_pages.show", place_id=place_id), 303)
+    reverts.revert_place(get_session(), place_id, version, current_user,
+                         reason=(request.form.get("reason") or "").strip()[:500] or None)
     get_session().commit()
     flash(f"Reverted to version {version}; the change is a new revision in the history.", "success")
     return redirect(url_for("place_pages.show", place_id=place_id), 303)
@@ -108,7 +103,7 @@ def hide_place(place_id: int, action: str):
 @bp.get("/log")
 @role_required("moderator")
 def audit_log():
-    filters = queue.parse_log_filters(request.args)
+    filters = log_filters(request.args)
     session = get_session()
     events = queue.list_events(session, filters)
     args = {k: v for k, v in request.args.items() if k != "before"}

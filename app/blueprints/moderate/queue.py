@@ -5,41 +5,27 @@ the filters they last used and opens it, so the keyboard flow is "a", "a", "r 2 
 returning to the list.
 """
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session as web_session, url_for
+from flask import current_app, flash, redirect, render_template, request, session as web_session, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from app.blueprints.access import role_required
+from app.blueprints.moderate.blueprint import bp, render_review
 from app.db import get_session
-from app.errors import AppError, ValidationError
-from app.models.submissions import REJECT_REASONS
-from app.params import int_param, whole_number
+from app.errors import ValidationError
+from app.params import int_param, queue_filters, whole_number
+from app.policy import current_policy
 from app.queries import moderation as queue
-from app.queries.history import list_revisions
 from app.services import claims, moderation, reports, reverts
-from geo.categories import CATEGORIES
-from geo.vocabulary import WHEELCHAIR_LABELS
+from geo.vocabulary import MODERATOR_REASONS, REASON_LABELS
 
-bp = Blueprint("moderate", __name__, url_prefix="/moderate")
-
-# The reasons a moderator picks with keys 1-5; "banned" is only ever set by a ban.
-REASONS = tuple(r for r in REJECT_REASONS if r != "banned")
-REASON_LABELS = {"wrong": "Wrong information", "duplicate": "Duplicate", "spam": "Spam or abuse",
-                 "unverifiable": "Cannot be verified", "other": "Other (explain in the note)",
-                 "banned": "Author banned"}
 SKIPPED_MAX = 200
 SKIPPED_SHOWN = 5
 
 
-@bp.app_context_processor
-def moderation_vocabulary():
-    return {"REASONS": REASONS, "REASON_LABELS": REASON_LABELS, "KIND_LABELS": queue.KIND_LABELS,
-            "AUTHOR_TYPE_LABELS": queue.AUTHOR_TYPE_LABELS, "AGE_LABELS": queue.AGE_LABELS}
-
-
 def _filters_from_session() -> queue.QueueFilters:
     try:
-        return queue.parse_filters(MultiDict(web_session.get("mod_filters", {})))
+        return queue_filters(MultiDict(web_session.get("mod_filters", {})))
     except ValidationError:
         return queue.QueueFilters()
 
@@ -48,7 +34,8 @@ def _open_next(notice: str | None = None):
     """Claim the next item for the current moderator and open it, or go back to the queue when none is left."""
     session = get_session()
     skipped = web_session.get("mod_skipped", [])
-    submission = claims.claim_next(session, current_user, _filters_from_session(), exclude_ids=skipped)
+    submission = claims.claim_next(session, current_user, _filters_from_session(), exclude_ids=skipped,
+                                   policy=current_policy())
     session.commit()
     if notice:
         flash(notice, "success")
@@ -62,35 +49,14 @@ def _remember_decision(submission_id: int) -> None:
     web_session["mod_last_decision"] = submission_id
 
 
-def _refuse(submission_id: int, error: AppError):
-    """Answer a refused decision with the review screen and the reason, at the error's status."""
-    get_session().rollback()
-    return _render_review(submission_id, error=error.message), error.status
-
-
-def _render_review(submission_id: int, error: str | None = None):
-    session = get_session()
-    context = queue.review_context(session, queue.get_submission(session, submission_id))
-    revisions = list_revisions(session, context.place.id) if context.place is not None else []
-    nearby_points = [{"name": p.name, "status": WHEELCHAIR_LABELS[p.wheelchair], **queue.place_values(p)}
-                     for p, _ in context.nearby]
-    return render_template("moderate/review.html", ctx=context, revisions=revisions, error=error,
-                           nearby_points=nearby_points, history=revisions, is_moderator=True,
-                           field_labels=queue.FIELD_LABELS,
-                           categories=CATEGORIES, tile_url=current_app.config["TILE_URL"],
-                           tile_attribution=current_app.config["TILE_ATTRIBUTION"],
-                           mine=context.holder is not None and context.holder.id == current_user.id,
-                           last_decision=web_session.get("mod_last_decision"))
-
-
 @bp.get("")
 @role_required("moderator")
 def index():
-    filters = queue.parse_filters(request.args)
+    filters = queue_filters(request.args)
     page = int_param(request.args, "page", default=1, maximum=10_000)
     session = get_session()
-    rows = queue.list_queue(session, filters, current_app.config, offset=(page - 1) * queue.QUEUE_PAGE_SIZE)
-    counts, matching = queue.pending_counts(session, filters, current_app.config)
+    rows = queue.list_queue(session, filters, current_policy(), offset=(page - 1) * queue.QUEUE_PAGE_SIZE)
+    counts, matching = queue.pending_counts(session, filters, current_policy())
     return render_template("moderate/queue.html", rows=rows, counts=counts, matching=matching, filters=filters,
                            page=page, page_size=queue.QUEUE_PAGE_SIZE,
                            filter_args=filters.as_args(), tile_url=current_app.config["TILE_URL"],
@@ -101,7 +67,7 @@ def index():
 @bp.post("/next")
 @role_required("moderator")
 def review_next():
-    filters = queue.parse_filters(request.form)
+    filters = queue_filters(request.form)
     web_session["mod_filters"] = filters.as_args()
     web_session["mod_skipped"] = []
     return _open_next()
@@ -110,16 +76,13 @@ def review_next():
 @bp.get("/submissions/<int:submission_id>")
 @role_required("moderator")
 def review(submission_id: int):
-    return _render_review(submission_id)
+    return render_review(submission_id)
 
 
 @bp.post("/submissions/<int:submission_id>/claim")
 @role_required("moderator")
 def claim(submission_id: int):
-    try:
-        claims.claim(get_session(), submission_id, current_user)
-    except AppError as error:
-        return _refuse(submission_id, error)
+    claims.claim(get_session(), submission_id, current_user, policy=current_policy())
     get_session().commit()
     return redirect(url_for("moderate.review", submission_id=submission_id))
 
@@ -127,11 +90,8 @@ def claim(submission_id: int):
 @bp.post("/submissions/<int:submission_id>/approve")
 @role_required("moderator")
 def approve(submission_id: int):
-    try:
-        moderation.approve(get_session(), submission_id, current_user,
-                           over_conflict=request.form.get("over_conflict") == "1")
-    except AppError as error:
-        return _refuse(submission_id, error)
+    moderation.approve(get_session(), submission_id, current_user,
+                       over_conflict=request.form.get("over_conflict") == "1")
     get_session().commit()
     _remember_decision(submission_id)
     return _open_next(f"Approved submission {submission_id}. Press u to undo.")
@@ -141,12 +101,9 @@ def approve(submission_id: int):
 @role_required("moderator")
 def reject(submission_id: int):
     reason = request.form.get("reason", "")
-    try:
-        if reason not in REASONS:
-            raise ValidationError("Choose a reason for the rejection (keys 1 to 5).", "reason")
-        moderation.reject(get_session(), submission_id, current_user, reason, request.form.get("note"))
-    except AppError as error:
-        return _refuse(submission_id, error)
+    if reason not in MODERATOR_REASONS:
+        raise ValidationError("Choose a reason for the rejection (keys 1 to 5).", "reason")
+    moderation.reject(get_session(), submission_id, current_user, reason, request.form.get("note"))
     get_session().commit()
     _remember_decision(submission_id)
     return _open_next(f"Rejected submission {submission_id} ({REASON_LABELS[reason].lower()}). Press u to undo.")
@@ -155,10 +112,7 @@ def reject(submission_id: int):
 @bp.post("/submissions/<int:submission_id>/skip")
 @role_required("moderator")
 def skip(submission_id: int):
-    try:
-        claims.release(get_session(), submission_id, current_user, action="skip")
-    except AppError as error:
-        return _refuse(submission_id, error)
+    claims.release(get_session(), submission_id, current_user, action="skip")
     get_session().commit()
     # Skipped items stay out of this moderator's "next" until they start a new round from the queue.
     web_session["mod_skipped"] = (web_session.get("mod_skipped", []) + [submission_id])[-SKIPPED_MAX:]
@@ -168,10 +122,7 @@ def skip(submission_id: int):
 @bp.post("/submissions/<int:submission_id>/release")
 @role_required("admin")
 def release(submission_id: int):
-    try:
-        claims.release(get_session(), submission_id, current_user)
-    except AppError as error:
-        return _refuse(submission_id, error)
+    claims.release(get_session(), submission_id, current_user)
     get_session().commit()
     flash(f"Released submission {submission_id} back to the queue.", "success")
     return redirect(url_for("moderate.review", submission_id=submission_id))
@@ -184,12 +135,7 @@ def undo():
     if submission_id is None:
         flash("There is no recent decision of yours to undo.", "error")
         return redirect(url_for("moderate.index"))
-    try:
-        reverts.undo_decision(get_session(), submission_id, current_user)
-    except AppError as error:
-        get_session().rollback()
-        flash(error.message, "error")
-        return redirect(url_for("moderate.index"), 303)
+    reverts.undo_decision(get_session(), submission_id, current_user, policy=current_policy())
     get_session().commit()
     web_session.pop("mod_last_decision", None)
     flash(f"Undone: submission {submission_id} is pending again and yours to decide.", "success")
@@ -201,17 +147,14 @@ def undo():
 def resolve_report(submission_id: int, action: str):
     form = request.form
     session = get_session()
-    try:
-        if action == "correct":
-            reports.correct_place(session, submission_id, current_user, form.to_dict())
-        elif action == "hide":
-            reports.hide_place(session, submission_id, current_user)
-        elif action == "revert":
-            reports.revert_place(session, submission_id, current_user, _version(form))
-        else:
-            reports.dismiss(session, submission_id, current_user, form.get("reason", ""), form.get("note"))
-    except AppError as error:
-        return _refuse(submission_id, error)
+    if action == "correct":
+        reports.correct_place(session, submission_id, current_user, form.to_dict())
+    elif action == "hide":
+        reports.hide_place(session, submission_id, current_user)
+    elif action == "revert":
+        reports.revert_place(session, submission_id, current_user, _version(form))
+    else:
+        reports.dismiss(session, submission_id, current_user, form.get("reason", ""), form.get("note"))
     session.commit()
     _remember_decision(submission_id)
     done = {"correct": "Corrected the place", "hide": "Hid the place", "revert": "Reverted the place",
@@ -254,5 +197,3 @@ def bulk():
     back = form.get("next", "")
     return redirect(back if back.startswith("/moderate") else url_for("moderate.index"))
 
-
-from app.blueprints import moderate_tools  # noqa: E402,F401  (bans, place reverts and the audit log)

@@ -1,0 +1,32 @@
+"""The one GeoJSON Feature builder: SQL that makes PostgreSQL write a place's Feature as JSON text.
+
+The map API, the name search, the exports and the OGC API all use it, so a place has one shape and one
+vocabulary everywhere (geo/fields.py: OSM's keys where OSM has one). The map gets the light feature (what a
+marker and the list need), the others the full one; a light feature's properties are a subset of the full
+one's, with the same values. Building the text in SQL is what keeps the map and the exports near the speed of
+the bare query (benchmarks/map_api_bench.py, export_bench.py).
+"""
+
+from sqlalchemy import literal_column
+
+from geo.fields import DEPRECATED_ALIASES, MAP_FIELDS, PUBLIC_FIELDS
+
+
+def feature_sql(table: str, *, full: bool) -> str:
+    """SQL text evaluating to the Feature (JSON text) of the place row `table` (an alias or table name)."""
+    fields = PUBLIC_FIELDS if full else MAP_FIELDS
+    pairs = [f"'{f.property}', {table}.{f.key}" for f in fields]
+    if full:
+        # Whole seconds, in the transaction's time zone (the exports and the API set UTC).
+        pairs += [f"'osm_type', {table}.osm_type", f"'osm_id', {table}.osm_id",
+                  f"'updated_at', date_trunc('second', {table}.updated_at)",
+                  f"'last_verified_at', date_trunc('second', {table}.last_verified_at)"]
+    else:
+        pairs += [f"'{old}', {table}.{old}" for old in DEPRECATED_ALIASES if any(f.key == old for f in fields)]
+    return (f"""concat('{{"type":"Feature","id":', {table}.id, ',"geometry":', ST_AsGeoJSON({table}.geom, 7), """
+            f"""',"properties":', json_build_object({', '.join(pairs)}), '}}')""")
+
+
+def feature_column(*, full: bool = True):
+    """The builder as a column of a SQLAlchemy select over the places table."""
+    return literal_column(feature_sql("places", full=full))

@@ -1,0 +1,116 @@
+"""Every value a place carries and every submission kind, in one table.
+
+A field says how it is validated, what it is called in OpenStreetMap and in every GeoJSON feature StepFree
+serves (the map API, the exports, the OGC API: one vocabulary, OSM's keys where OSM has one), how it is
+shown to people, and whether it is about accessibility (changing or confirming it counts as a check). A kind
+says which fields a submission of it carries. Validation, storage, moderation, the OSM merge, the features
+and the documentation all read these tables: adding a field is one entry here plus a migration for its column.
+"""
+
+from dataclasses import dataclass
+
+from geo.categories import CATEGORY_KEYS
+from geo.vocabulary import DESCRIPTION_MAX, PROBLEM_LABELS, TOILETS_VALUES, WHEELCHAIR_VALUES
+
+NAME_MAX = 200
+REPORT_PROBLEMS = tuple(PROBLEM_LABELS)
+REPORT_NOTE_MAX = 500
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str                      # StepFree's name: Place attribute, JSON body key, submissions' `proposed` key
+    label: str                    # for people (review screen, history, data page)
+    type: str                     # choice | text | longitude | latitude | flag
+    choices: tuple[str, ...] = ()
+    max_length: int | None = None
+    osm_key: str | None = None    # the OSM tag; also the GeoJSON property name when set
+    default: object = None        # a new place's value when the submission leaves it out
+    accessibility: bool = False   # about access: changing or confirming it counts as a check
+    column: bool = False          # stored in a place column of the same name (else derived: geom, timestamps)
+    on_map: bool = False          # carried by the map's light features, not only by full ones
+    meaning: str = ""             # what the value means, for the data page
+
+    @property
+    def property(self) -> str:
+        """The field's name in every GeoJSON feature: OSM's key where OSM has one."""
+        return self.osm_key or self.key
+
+
+FIELDS: dict[str, Field] = {f.key: f for f in (
+    Field("name", "Name", "text", max_length=NAME_MAX, osm_key="name", column=True, on_map=True,
+          meaning="The place's name."),
+    Field("category", "Category", "choice", CATEGORY_KEYS, column=True, on_map=True,
+          meaning="One of StepFree's categories."),
+    Field("wheelchair", "Wheelchair access", "choice", WHEELCHAIR_VALUES, osm_key="wheelchair", default="unknown",
+          accessibility=True, column=True, on_map=True,
+          meaning="Whether the place can be entered in a wheelchair; see the values below."),
+    Field("toilets_wheelchair", "Wheelchair toilet", "choice", TOILETS_VALUES, osm_key="toilets:wheelchair",
+          default="unknown", accessibility=True, column=True, on_map=True,
+          meaning="Whether there is a wheelchair-accessible toilet."),
+    Field("description", "Access description", "text", max_length=DESCRIPTION_MAX,
+          osm_key="wheelchair:description", accessibility=True, column=True,
+          meaning=f"Free text (at most {DESCRIPTION_MAX} characters), e.g. where the ramp is; or null."),
+    Field("lon", "Longitude", "longitude"),
+    Field("lat", "Latitude", "latitude"),
+    Field("gone", "Closed / gone", "flag", default=False),
+    Field("hidden", "Hidden", "flag", default=False),
+    Field("problem", "Problem", "choice", REPORT_PROBLEMS),
+    Field("note", "Note", "text", max_length=REPORT_NOTE_MAX),
+)}
+
+# What a revision records of a place, before and after each change.
+PLACE_FIELDS = ("name", "category", "wheelchair", "toilets_wheelchair", "description", "lon", "lat", "hidden",
+                "gone")
+COLUMN_FIELDS = tuple(k for k in PLACE_FIELDS if FIELDS[k].column)
+ACCESSIBILITY_FIELDS = tuple(k for k in PLACE_FIELDS if FIELDS[k].accessibility)
+# The place's values published in features, by their property names (the location is the geometry).
+PUBLIC_FIELDS = tuple(FIELDS[k] for k in COLUMN_FIELDS)
+MAP_FIELDS = tuple(f for f in PUBLIC_FIELDS if f.on_map)
+# Full features (exports, OGC API, one place in the API) also say where the place comes from and when it
+# changed or was checked; the map's light features carry only what a marker and the list need.
+RECORD_MEANINGS = {
+    "osm_type": "With osm_id, the OpenStreetMap element the place comes from (node, way or relation, and its "
+                "number), or null for places volunteers added.",
+    "osm_id": "The OpenStreetMap element's number, or null.",
+    "updated_at": "When an approved change last altered the place (ISO 8601, UTC).",
+    "last_verified_at": "When someone last confirmed its accessibility, even without a change; or null.",
+}
+RECORD_PROPERTIES = tuple(RECORD_MEANINGS)
+FEATURE_PROPERTIES = tuple(f.property for f in PUBLIC_FIELDS) + RECORD_PROPERTIES
+MAP_PROPERTIES = tuple(f.property for f in MAP_FIELDS)
+# The names the map API used before it spoke OSM's keys, sent beside them for one more release (until 0.3).
+DEPRECATED_ALIASES = {f.key: f.property for f in PUBLIC_FIELDS if f.key != f.property}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Which fields a submission of one kind carries."""
+
+    key: str
+    label: str
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    # At least one of the optional fields must be given (a status with nothing in it changes nothing).
+    needs_one: bool = False
+    # Whether approving it changes the place (a report is resolved by acting on the place instead).
+    applies: bool = True
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+KINDS: dict[str, Kind] = {k.key: k for k in (
+    Kind("status", "Status", optional=("wheelchair", "toilets_wheelchair", "description"), needs_one=True),
+    Kind("new_place", "New place", required=("name", "category", "wheelchair", "lon", "lat"),
+         optional=("toilets_wheelchair", "description")),
+    Kind("correction", "Correction", optional=("name", "category", "lon", "lat", "gone"), needs_one=True),
+    Kind("report", "Report", required=("problem",), optional=("note",), applies=False),
+)}
+SUBMISSION_KINDS = tuple(KINDS)
+
+# A moderator resolving a report may change any of the place's own values at once.
+MODERATOR_CORRECTION = Kind("moderator_correction", "Correction by a moderator",
+                            optional=("name", "category", "wheelchair", "toilets_wheelchair", "description", "lon",
+                                      "lat"), needs_one=True)
