@@ -1,7 +1,5 @@
 """StepFree: a crowdsourced, moderated wheelchair-accessibility map."""
 
-import logging
-
 from flask import Flask
 
 from app.config import Config, normalise_database_url
@@ -33,8 +31,11 @@ def create_app(config: Config | dict | None = None) -> Flask:
                            "(or start StepFree with 'make run', which sets up a private database)")
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY to a long random string")
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("app").setLevel(logging.INFO)
+    # Imported here, not above: gunicorn's master imports this package for its config, and prometheus_client
+    # must first be imported in a worker, after gunicorn_conf gave it PROMETHEUS_MULTIPROC_DIR.
+    from app.observability import init_observability
+    # First, so its after_request hook runs last and tags and counts the final answer.
+    init_observability(app)
 
     # Trust thresholds, lease and undo window: read once here and handed to the services by the views.
     app.extensions["moderation_policy"] = ModerationPolicy.from_config(app.config)
@@ -56,6 +57,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints import admin, api, auth, pages
     from app.blueprints import export, ogc
+    from app.blueprints import health
     from app.blueprints import moderate, place_pages
     blueprints = [
         api.bp,
@@ -63,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
         admin.bp,
         pages.bp,
         export.bp, ogc.bp,
+        health.bp,
         moderate.bp, place_pages.bp,
     ]
     for blueprint in blueprints:

@@ -50,6 +50,13 @@ class Config:
     DATABASE_POOL_SIZE: int = 10
     # Seconds a client should wait before retrying when the database is unreachable (503 Retry-After).
     DATABASE_RETRY_AFTER: int = 5
+    # StepFree's log messages from this level up (DEBUG, INFO, WARNING, ERROR); other libraries' from WARNING.
+    LOG_LEVEL: str = "INFO"
+    # text: one readable line per record; json: one JSON object per line (time, level, logger, message,
+    # request_id, exception), for a log collector.
+    LOG_FORMAT: str = "text"
+    # Who may read /metrics: comma-separated CIDRs of client addresses (as seen after TRUSTED_PROXY_COUNT).
+    METRICS_ALLOW_FROM: str = "127.0.0.1/32,::1/128"
     WTF_CSRF_TIME_LIMIT: int | None = None
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"

@@ -18,6 +18,9 @@ be overridden from the environment.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 
 def _int_env(name: str, default: int) -> int:
@@ -65,3 +68,34 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # gunicorn 27 opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl), which a second
 # StepFree (or the benchmarks' gunicorn) on the same account would fight over; StepFree does not use it.
 control_socket_disable = True
+
+# Prometheus (app/metrics.py): each worker keeps its counters in files in PROMETHEUS_MULTIPROC_DIR and /metrics
+# sums them all, whichever worker answers. The directory must start empty, or an earlier run's counts would be
+# added in: a given one is emptied at start; without one, a new private (0700) directory is made for this run
+# and removed at exit. The master sets the variable before forking, so every worker, respawned ones included,
+# writes there (app/__init__.py imports prometheus_client only inside create_app, in the workers).
+_metrics_dir_created = False
+
+
+def on_starting(server):
+    global _metrics_dir_created
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"stepfree-metrics-{os.getpid()}-")
+        _metrics_dir_created = True
+
+
+def child_exit(server, worker):
+    # A dead worker's counters stay in the sum (counters only grow); this drops what must not, its live gauges.
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    # After a USR2 upgrade the new master (server.reexec_pid) goes on writing there: leave it to that one.
+    if _metrics_dir_created and not server.reexec_pid:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

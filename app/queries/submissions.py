@@ -1,6 +1,6 @@
 """Reads about submissions for their authors."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Place, Submission
@@ -18,3 +18,8 @@ def list_for_author(session: Session, user_id: int | None, device_hash: str | No
     else:
         return []
     return [(submission, name) for submission, name in session.execute(stmt)]
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    """How many submissions are in each state (the states with none are left out)."""
+    return dict(session.execute(select(Submission.state, func.count()).group_by(Submission.state)).all())
