@@ -10,6 +10,7 @@ from app.extensions import CookieSessions, csrf, limiter, login_manager
 from app.inputs import init_input_guard
 from app.policy import ModerationPolicy
 from app.security import init_security
+from app.static_files import init_static_files
 
 
 class StepFree(Flask):
@@ -48,6 +49,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     limiter.init_app(app)
     register_error_handlers(app)
     init_device_cookie(app)
+    init_static_files(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)

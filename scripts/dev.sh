@@ -40,13 +40,16 @@ ensure_system_packages() {
 }
 
 ensure_venv() {
+    # The exact versions and hashes of requirements.lock, then the project itself without resolving again,
+    # so every machine runs the same packages (README, "Dependencies", says how to update the lock).
     local stamp="$VENV/.stepfree-installed"
     local want
-    want=$(sha256sum pyproject.toml | cut -c1-16)
+    want=$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-    log "installing Python packages into .venv"
+    log "installing Python packages from requirements.lock into .venv"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[test]"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r requirements.lock
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e .
     echo "$want" > "$stamp"
 }
 

@@ -9,10 +9,11 @@ import os
 import re
 import threading
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -70,6 +71,53 @@ def connection(engine):
 def session(connection):
     with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
         yield s
+
+
+# The savepoints that let code under test commit inside the test's transaction; production runs none of them.
+_SAVEPOINT_SQL = re.compile(r"\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.IGNORECASE)
+
+
+class QueryCounter:
+    """The SQL statements run inside one `with count_queries() as counted:` block."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __str__(self) -> str:
+        listed = "\n".join(f"{n}. {' '.join(sql.split())[:300]}" for n, sql in enumerate(self.statements, 1))
+        return f"{self.count} statements:\n{listed}"
+
+
+@pytest.fixture
+def count_queries(connection):
+    """Count the SQL statements the code under test runs, to catch N+1 queries (after indico's fixture).
+
+    The test app binds every session, and the map API's direct reads (app.db.Database.read_rows), to the
+    test's connection, so listening there sees them all:
+
+        with count_queries() as counted:
+            client.get("/moderate")
+        assert counted.count <= 5, counted
+    """
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if not _SAVEPOINT_SQL.match(statement):
+                counter.statements.append(statement)
+
+        event.listen(connection, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(connection, "before_cursor_execute", record)
+
+    return counting
 
 
 def make_test_config(database_url: str, **overrides) -> Config:
