@@ -57,10 +57,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.blueprints import admin, api, auth, pages
-    from app.blueprints import export, ogc
-    from app.blueprints import health
-    from app.blueprints import moderate, place_pages
+    from app.blueprints import admin, api, auth, export, health, moderate, ogc, pages, place_pages
     blueprints = [
         api.bp,
         auth.bp,

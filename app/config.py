@@ -6,7 +6,7 @@ parsing each by its declared type, and names the variable when a value cannot be
 
 import dataclasses
 import os
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass, field
 from typing import get_type_hints
 
 

@@ -6,8 +6,8 @@ failure rolled the whole transaction back, so running the view once more is safe
 
 import logging
 import random
-import time
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache

@@ -5,7 +5,7 @@ queries only read: what a request asked for reaches them already checked, as a f
 """
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from app.errors import ValidationError
 from app.models.audit import MODERATION_ACTIONS
@@ -89,7 +89,7 @@ def datetime_param(args, name: str) -> datetime | None:
     except ValueError:
         raise ValidationError(f"{name} must be an ISO 8601 date or time, like 2024-05-01 or "
                               "2024-05-01T12:00:00Z.", name) from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def place_filters(args) -> PlaceFilters:

@@ -9,7 +9,7 @@ import math
 
 from app.errors import ValidationError
 from app.params import whole_number
-from geo.fields import FIELDS, KINDS, MODERATOR_CORRECTION, Field, Kind
+from geo.fields import FIELDS, Field, Kind
 
 LOCATION = ("lon", "lat")
 
@@ -87,29 +87,6 @@ def clean(kind: Kind, values: dict) -> dict:
     if kind.key == "new_place":
         cleaned = {**{k: FIELDS[k].default for k in kind.optional}, **cleaned}
     return cleaned
-
-
-def status_values(values: dict) -> dict:
-    """Wheelchair, toilet and description of a status submission; at least one must be given."""
-    return clean(KINDS["status"], values)
-
-
-def new_place_values(values: dict) -> dict:
-    return clean(KINDS["new_place"], values)
-
-
-def report_values(values: dict) -> dict:
-    return clean(KINDS["report"], values)
-
-
-def correction_values(values: dict) -> dict:
-    """A correction: any of a new name, category, location, or that the place is closed/gone."""
-    return clean(KINDS["correction"], values)
-
-
-def moderator_correction_values(values: dict) -> dict:
-    """A moderator's edit of a reported place: any of the place's own values."""
-    return clean(MODERATOR_CORRECTION, values)
 
 
 def base_version(value) -> int | None:

@@ -127,7 +127,7 @@ def run_size(places: int, repeat: int, workdir: Path) -> dict:
         server.stop()
     sizes = {name: path.stat().st_size for name, path in outputs.items()}
     with open(outputs["stepfree"], "rb") as f:
-        features = sum(1 for line in f if line.startswith(b'{"type":"Feature"') or line.startswith(b',{"type"'))
+        features = sum(1 for line in f if line.startswith((b'{"type":"Feature"', b',{"type"')))
     for path in outputs.values():
         path.unlink(missing_ok=True)
     return {"places": places, "seconds": best, "bytes": sizes, "features": features,

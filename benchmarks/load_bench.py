@@ -24,6 +24,7 @@ Progress goes to stderr.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -140,10 +141,8 @@ def _tree(pid: int) -> list[int]:
     while todo:
         current = todo.pop()
         pids.append(current)
-        try:
+        with contextlib.suppress(OSError):
             todo += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
-        except OSError:
-            pass
     return pids
 
 

@@ -21,7 +21,6 @@ import statistics
 import sys
 import time
 
-
 import psycopg
 from sqlalchemy.engine import make_url
 

@@ -25,8 +25,8 @@ import time
 
 import psycopg
 from alembic import command
-from psycopg.rows import dict_row
 from flask import Flask
+from psycopg.rows import dict_row
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
@@ -75,8 +75,8 @@ CROSS JOIN LATERAL (SELECT (ARRAY['status', 'status', 'status', 'status', 'statu
 
 CLAIM_EVENT_SQL = ("INSERT INTO moderation_events (actor_id, action, submission_id, place_id) "
                    "VALUES (%(actor)s, 'claim', %(id)s, %(place)s)")
-CLAIM_UPDATE_SQL = ("UPDATE submissions SET claimed_by_id = %(actor)s, claim_expires_at = now() + interval '10 minutes' "
-                    "WHERE id = %(id)s")
+CLAIM_UPDATE_SQL = ("UPDATE submissions SET claimed_by_id = %(actor)s, "
+                    "claim_expires_at = now() + interval '10 minutes' WHERE id = %(id)s")
 
 
 def build_database(url: str, pending: int, moderators: int) -> None:

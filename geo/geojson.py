@@ -4,7 +4,7 @@ The features themselves are built by PostgreSQL, one JSON text each; this module
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from geo import fields
 
@@ -26,7 +26,7 @@ def attribution(has_osm_places: bool) -> str:
 
 def iso_utc(moment: datetime) -> str:
     """An instant as ISO 8601 in UTC to the second, with a Z."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def collection_head(*, name: str, taken_at: datetime, has_osm_places: bool, extra: dict | None = None) -> str:

@@ -12,7 +12,8 @@ WHEELCHAIR_MEANINGS = {
     "unknown": "Nobody has checked yet.",
 }
 WHEELCHAIR_LABELS = {"yes": "Accessible", "limited": "Partly accessible", "no": "Not accessible", "unknown": "Unknown"}
-TOILETS_LABELS = {"yes": "Wheelchair-accessible toilet", "no": "No wheelchair-accessible toilet", "unknown": "Toilet not known"}
+TOILETS_LABELS = {"yes": "Wheelchair-accessible toilet", "no": "No wheelchair-accessible toilet",
+                  "unknown": "Toilet not known"}
 
 OSM_TYPES = ("node", "way", "relation")
 

@@ -7,7 +7,6 @@ Session into an External Transaction").
 
 import os
 import re
-import threading
 import uuid
 from contextlib import contextmanager
 
@@ -16,14 +15,15 @@ from alembic import command
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from app import create_app
-from app.schema import alembic_config
 from app.config import Config, normalise_database_url
 from app.dbadmin import drop_database, ensure_database
 from app.extensions import limiter
+from app.schema import alembic_config
 from tests.factories import make_user
+from tests.pgcluster import TempCluster
+from tests.servers import serving
 
 TEST_PASSWORD = "correct horse battery"
 TABLES = ("moderation_events", "revisions", "submissions", "device_bans", "places", "users")
@@ -195,12 +195,19 @@ def live_app(database_url):
 
 @pytest.fixture(scope="session")
 def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    live_app.extensions["stepfree_db"].engine.dispose()
+    with serving(live_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def temp_cluster():
+    """A PostgreSQL server of its own, for tests that stop and start the database under the app."""
+    cluster = TempCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
 
 
 @pytest.fixture

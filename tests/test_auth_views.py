@@ -118,7 +118,8 @@ def test_admin_changes_a_role_and_bans_through_the_page(client, session, auth):
     page = client.get("/admin/users").get_data(as_text=True)
     assert "Target &lt;script&gt;" in page
     token = csrf_token_from(page)
-    assert client.post(f"/admin/users/{target.id}/role", data={"role": "moderator", "csrf_token": token}).status_code == 302
+    changed = client.post(f"/admin/users/{target.id}/role", data={"role": "moderator", "csrf_token": token})
+    assert changed.status_code == 302
     assert client.post(f"/admin/users/{target.id}/ban", data={"reason": "spam", "csrf_token": token}).status_code == 302
     session.refresh(target)
     assert target.role == "moderator" and target.is_banned

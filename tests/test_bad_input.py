@@ -87,7 +87,7 @@ def test_bad_input_unstorable_characters_in_json_text(client, session, places, t
 @pytest.mark.parametrize("raw", ["1e309", "-1e309", "Infinity", "-Infinity", "NaN", "1.5", "true",
                                  '"٣"', HUGE, "-1", "0"])
 def test_bad_input_base_version_must_be_a_small_whole_number(client, session, places, raw):
-    body = '{"wheelchair": "yes", "base_version": %s}' % raw
+    body = f'{{"wheelchair": "yes", "base_version": {raw}}}'
     error = _error(_post_json(client, f"/api/places/{places[0].id}/status", body))
     assert error["field"] in ("base_version", "body")
     assert _submissions(session) == 0
@@ -95,7 +95,7 @@ def test_bad_input_base_version_must_be_a_small_whole_number(client, session, pl
 
 @pytest.mark.parametrize("raw", ["1e400", "-1e309", "1" + "0" * 400])
 def test_bad_input_coordinates_that_overflow(client, session, raw):
-    body = '{"name": "X", "category": "food", "wheelchair": "yes", "lon": %s, "lat": 47.1}' % raw
+    body = f'{{"name": "X", "category": "food", "wheelchair": "yes", "lon": {raw}, "lat": 47.1}}'
     assert _error(_post_json(client, "/api/places", body))["field"] == "lon"
 
 

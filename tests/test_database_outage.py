@@ -8,38 +8,14 @@ import threading
 
 import pytest
 import requests
-from alembic import command
-from werkzeug.serving import make_server
 
-from app import create_app
-from app.dbadmin import ensure_database
-from app.schema import alembic_config
-from tests.conftest import make_test_config
-from tests.pgcluster import TempCluster
+from tests.servers import migrated_app, serving
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    cluster = TempCluster()
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.remove()
-
-
-@pytest.fixture(scope="module")
-def served(cluster):
-    url = f"{cluster.server_url}/stepfree"
-    ensure_database(url)
-    command.upgrade(alembic_config(url), "head")
-    app = create_app(make_test_config(url, DATABASE_RETRY_AFTER=7))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.extensions["stepfree_db"].engine.dispose()
+def served(temp_cluster):
+    with serving(migrated_app(temp_cluster.server_url, DATABASE_RETRY_AFTER=7)) as url:
+        yield url
 
 
 BOX = "/api/places?bbox=9.50,47.13,9.53,47.15"
@@ -54,10 +30,10 @@ def _warm(base: str) -> None:
         thread.join()
 
 
-def test_database_outage_answers_503_then_recovers_without_a_restart(cluster, served):
+def test_database_outage_answers_503_then_recovers_without_a_restart(temp_cluster, served):
     assert requests.get(served + BOX, timeout=10).status_code == 200
     _warm(served)
-    cluster.stop()
+    temp_cluster.stop()
     try:
         api = requests.get(served + BOX, timeout=30)
         assert api.status_code == 503
@@ -70,7 +46,7 @@ def test_database_outage_answers_503_then_recovers_without_a_restart(cluster, se
         assert page.status_code == 503 and "Temporarily unavailable" in page.text
         assert page.headers["Retry-After"] == "7"
     finally:
-        cluster.start()
+        temp_cluster.start()
     # Every pooled connection died with the server; none of them may reach a request now.
     answers = []
     threads = [threading.Thread(target=lambda: answers.append(requests.get(served + BOX, timeout=10).status_code))

@@ -1,7 +1,7 @@
 """The GeoJSON downloads: valid RFC 7946, exactly the published places, no personal data, filters, 304."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -56,7 +56,7 @@ def test_export_geojson_is_an_rfc7946_feature_collection(client, session):
 def test_export_is_a_dated_download(client, session):
     make_place(session)
     response, _ = _download(client)
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     assert response.headers["Content-Disposition"] == f"attachment; filename=stepfree-places-{today}.geojson"
 
 
@@ -157,7 +157,7 @@ def test_export_states_its_feature_count(client, session, path, query, expected)
 
 @pytest.fixture
 def varied_places(session):
-    old = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    old = datetime(2020, 1, 1, tzinfo=UTC)
     places = {
         "vaduz_yes_food": make_place(session, lon=9.52, lat=47.14, wheelchair="yes", category="food"),
         "vaduz_limited_health": make_place(session, lon=9.53, lat=47.15, wheelchair="limited", category="health"),

@@ -46,7 +46,8 @@ def test_places_filters_by_status_and_category(client, session):
     no_food = make_place(session, wheelchair="no", category="food")
     yes_health = make_place(session, wheelchair="yes", category="health")
     session.commit()
-    ids = lambda q: {f["id"] for f in client.get(f"/api/places?bbox={VADUZ}&{q}").get_json(force=True)["features"]}
+    def ids(q):
+        return {f["id"] for f in client.get(f"/api/places?bbox={VADUZ}&{q}").get_json(force=True)["features"]}
     assert ids("wheelchair=yes") == {yes_food.id, yes_health.id}
     assert ids("wheelchair=yes,no&category=food") == {yes_food.id, no_food.id}
     assert ids("wheelchair=yes&wheelchair=no&category=health") == {yes_health.id}
@@ -299,8 +300,9 @@ def test_clusters_count_exactly_the_filtered_places(client, session):
         make_place(session, lon=9.0 + i * 0.02, lat=47.0 + (i % 5) * 0.05, wheelchair=("yes", "no")[i % 2],
                    category=("food", "health")[i % 4 // 2])
     session.commit()
-    totals = lambda q: sum(f["properties"]["count"] for f in
-                           client.get(f"/api/places?bbox=8.9,46.9,9.9,47.3&{q}").get_json(force=True)["features"])
+    def totals(q):
+        return sum(f["properties"]["count"] for f in
+                               client.get(f"/api/places?bbox=8.9,46.9,9.9,47.3&{q}").get_json(force=True)["features"])
     assert totals("") == 40
     assert totals("wheelchair=yes") == 20
     assert totals("category=health") == 20

@@ -6,10 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from app.schema import alembic_config
 from app.dbadmin import drop_database, ensure_database
 from app.models import Base
-from app.schema import include_object
+from app.schema import alembic_config, include_object
 from tests.conftest import throwaway_database_url
 
 DOMAIN_TABLES = {"users", "places", "submissions", "revisions", "moderation_events", "device_bans", "place_grid"}

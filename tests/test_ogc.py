@@ -1,6 +1,6 @@
 """OGC API – Features Part 1 Core over the published places."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -74,7 +74,7 @@ def test_ogc_items_filters_by_bbox_and_datetime(client, session):
     inside = make_place(session, lon=9.52, lat=47.14)
     make_place(session, lon=8.54, lat=47.37)
     old = make_place(session, lon=9.53, lat=47.15)
-    old.updated_at = datetime(2020, 6, 1, tzinfo=timezone.utc)
+    old.updated_at = datetime(2020, 6, 1, tzinfo=UTC)
     session.flush()
     page = _get(client, "/ogc/collections/places/items?bbox=9.4,47.0,9.7,47.3").get_json()
     assert {f["id"] for f in page["features"]} == {inside.id, old.id}

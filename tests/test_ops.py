@@ -5,11 +5,7 @@ import logging
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,16 +25,10 @@ from app.services import moderation
 from app.services.submissions import Submitter, submit_new_place, submit_status
 from tests.conftest import make_test_config, throwaway_database_url
 from tests.factories import make_place, make_user
-from tests.pgcluster import TempCluster
+from tests.servers import free_port, gunicorn, migrated_app, send_at_once
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 STATIC = "/static/css/stepfree.css"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(client, path: str, **kwargs):
@@ -66,7 +56,7 @@ def _scrape(client) -> str:
 # --- /healthz and /readyz ---------------------------------------------------------------------------------
 
 def test_healthz_answers_without_the_database():
-    app = create_app(make_test_config(f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/nowhere"))
+    app = create_app(make_test_config(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"))
     response = _get(app.test_client(), "/healthz")
     assert response.status_code == 200 and response.json == {"status": "ok"}
     assert app.extensions["stepfree_db"].engine.pool.checkedout() == 0
@@ -96,36 +86,23 @@ def test_readyz_answers_503_when_migrations_are_behind_head():
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    cluster = TempCluster()
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.remove()
-
-
-@pytest.fixture(scope="module")
-def cluster_app(cluster):
-    url = f"{cluster.server_url}/stepfree"
-    ensure_database(url)
-    command.upgrade(alembic_config(url), "head")
-    app = create_app(make_test_config(url, DATABASE_RETRY_AFTER=7))
+def cluster_app(temp_cluster):
+    app = migrated_app(temp_cluster.server_url, DATABASE_RETRY_AFTER=7)
     yield app
     app.extensions["stepfree_db"].engine.dispose()
 
 
-def test_readyz_answers_503_while_the_database_is_stopped(cluster, cluster_app, caplog):
+def test_readyz_answers_503_while_the_database_is_stopped(temp_cluster, cluster_app, caplog):
     client = cluster_app.test_client()
     assert _get(client, "/readyz").status_code == 200
-    cluster.stop()
+    temp_cluster.stop()
     try:
         started = time.monotonic()
         response = _get(client, "/readyz", headers={"X-Request-ID": "probe-7"})
         elapsed = time.monotonic() - started
         metrics_text = _scrape(client)
     finally:
-        cluster.start()
+        temp_cluster.start()
     assert response.status_code == 503 and elapsed < 6
     assert response.json == {"status": "unavailable", "checks": {"database": "unreachable",
                                                                  "migrations": "not checked"}}
@@ -304,38 +281,29 @@ def test_metrics_allow_the_configured_networks(database_url):
         app.extensions["stepfree_db"].engine.dispose()
 
 
-def test_metrics_sum_the_requests_of_all_gunicorn_workers(database_url, tmp_path):
-    port, access_log = _free_port(), tmp_path / "access.log"
+def test_metrics_sum_the_requests_of_all_gunicorn_workers(database_url, tmp_path, monkeypatch):
+    access_log = tmp_path / "access.log"
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     # A gthread worker accepts while it has room: two connections at most each, so both workers take some.
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key", "WEB_CONCURRENCY": "2",
-           "GUNICORN_THREADS": "1", "GUNICORN_WORKER_CONNECTIONS": "2", "GUNICORN_BIND": f"127.0.0.1:{port}",
-           "RATELIMIT_STORAGE_URI": "memory://"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-c", "python:app.gunicorn_conf",
-         "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s %(U)s", "app:create_app()"],
-        cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base + "/healthz", process)
+    env = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key", "WEB_CONCURRENCY": "2",
+           "GUNICORN_THREADS": "1", "GUNICORN_WORKER_CONNECTIONS": "2", "RATELIMIT_STORAGE_URI": "memory://"}
+    with gunicorn(env, "-c", "python:app.gunicorn_conf", "--access-logfile", str(access_log),
+                  "--access-logformat", "%(p)s %(s)s %(U)s") as (base, process):
         [metrics_dir] = Path(tempfile.gettempdir()).glob(f"stepfree-metrics-{process.pid}-*")
-        _send_at_once(base + STATIC, 40)
+        assert send_at_once(40, "GET", base + STATIC) == [200] * 40
         first_workers = _pids_in_access_log(access_log, STATIC, 40)
         first_scrapes = [requests.get(base + "/metrics", timeout=30).text for _ in range(4)]
         # A worker that dies keeps its counts in the sum, and the one gunicorn starts instead adds its own.
         os.kill(int(min(first_workers).strip("<>")), signal.SIGKILL)
         sent = 40
         for _ in range(40):  # until the replacement has booted and taken some (bounded: about 10 s)
-            _send_at_once(base + STATIC, 10)
+            assert send_at_once(10, "GET", base + STATIC) == [200] * 10
             sent += 10
             all_workers = _pids_in_access_log(access_log, STATIC, sent)
             if all_workers - first_workers:
                 break
             time.sleep(0.25)
         later_scrapes = [requests.get(base + "/metrics", timeout=30).text for _ in range(4)]
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
     assert len(first_workers) == 2, "one worker took every request: the test did not exercise two workers"
     assert all_workers - first_workers, "the replacement worker served none of the later requests"
     labels = {"route": "/static/<path:filename>", "method": "GET"}
@@ -346,33 +314,6 @@ def test_metrics_sum_the_requests_of_all_gunicorn_workers(database_url, tmp_path
             # The database gauges are read once per scrape, not once per worker.
             assert len(re.findall(r'^stepfree_submissions\{state="pending"\}', scrape, re.MULTILINE)) == 1
     assert not metrics_dir.exists(), "the private metrics directory outlived gunicorn"
-
-
-def _wait_until_up(url: str, process, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited"
-        try:
-            requests.get(url, timeout=5)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise AssertionError("gunicorn did not answer in time")
-
-
-def _send_at_once(url: str, count: int) -> None:
-    barrier, statuses = threading.Barrier(count), []
-
-    def send():
-        barrier.wait(timeout=30)  # all at once, so that both workers take some of them
-        statuses.append(requests.get(url, timeout=30).status_code)
-
-    threads = [threading.Thread(target=send) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert statuses == [200] * count
 
 
 def _pids_in_access_log(log: Path, path: str, expected: int) -> set[str]:

@@ -53,7 +53,8 @@ def test_grid_rebuild_gives_the_same_counts_as_the_trigger(session):
     before = session.execute(text("SELECT * FROM place_grid WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5")).all()
     session.execute(text("SELECT place_grid_rebuild()"))
     after = session.execute(text("SELECT * FROM place_grid ORDER BY 1, 2, 3, 4, 5")).all()
-    rounded = lambda rows: [(*r[:6], round(r[6], 9), round(r[7], 9)) for r in rows]
+    def rounded(rows):
+        return [(*r[:6], round(r[6], 9), round(r[7], 9)) for r in rows]
     assert rounded(before) == rounded(after)
 
 

@@ -27,9 +27,8 @@ def _insert_place(connection, **overrides):
     ({"osm_type": "area", "osm_id": 1}, "ck_places_osm_type"),
 ])
 def test_places_check_constraints_reject_invalid_values(connection, overrides, constraint):
-    with pytest.raises(IntegrityError) as caught:
-        with connection.begin_nested():
-            _insert_place(connection, **overrides)
+    with pytest.raises(IntegrityError) as caught, connection.begin_nested():
+        _insert_place(connection, **overrides)
     assert constraint in str(caught.value)
 
 
@@ -42,9 +41,8 @@ def test_places_accept_a_valid_row(connection):
 def test_places_osm_identity_is_unique(connection):
     with connection.begin_nested():
         _insert_place(connection, osm_type="way", osm_id=7)
-    with pytest.raises(IntegrityError, match="uq_places_osm_identity"):
-        with connection.begin_nested():
-            _insert_place(connection, osm_type="way", osm_id=7)
+    with pytest.raises(IntegrityError, match="uq_places_osm_identity"), connection.begin_nested():
+        _insert_place(connection, osm_type="way", osm_id=7)
 
 
 def test_submissions_check_state_and_rejection_reason(session, connection):
@@ -58,17 +56,14 @@ def test_submissions_check_state_and_rejection_reason(session, connection):
                                   ({"kind": "vote"}, "ck_submissions_kind"),
                                   ({"state": "rejected"}, "ck_submissions_rejection_has_reason"),
                                   ({"author": None}, "ck_submissions_has_author")]:
-        with pytest.raises(IntegrityError, match=constraint):
-            with connection.begin_nested():
-                connection.execute(insert, {**base, **overrides})
+        with pytest.raises(IntegrityError, match=constraint), connection.begin_nested():
+            connection.execute(insert, {**base, **overrides})
 
 
 def test_moderation_events_are_append_only(connection):
     with connection.begin_nested():
         connection.execute(text("INSERT INTO moderation_events (action) VALUES ('claim')"))
-    with pytest.raises(DBAPIError, match="append-only"):
-        with connection.begin_nested():
-            connection.execute(text("UPDATE moderation_events SET reason = 'rewritten'"))
-    with pytest.raises(DBAPIError, match="append-only"):
-        with connection.begin_nested():
-            connection.execute(text("DELETE FROM moderation_events"))
+    with pytest.raises(DBAPIError, match="append-only"), connection.begin_nested():
+        connection.execute(text("UPDATE moderation_events SET reason = 'rewritten'"))
+    with pytest.raises(DBAPIError, match="append-only"), connection.begin_nested():
+        connection.execute(text("DELETE FROM moderation_events"))

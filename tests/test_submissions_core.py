@@ -8,8 +8,14 @@ from app.models import DeviceBan, ModerationEvent, Place, Revision, Submission
 from app.policy import ModerationPolicy
 from app.services import moderation
 from app.services.accounts import ban_user
-from app.services.submissions import Submitter, hash_device_token, is_trusted, submit_new_place, \
-    submit_report, submit_status
+from app.services.submissions import (
+    Submitter,
+    hash_device_token,
+    is_trusted,
+    submit_new_place,
+    submit_report,
+    submit_status,
+)
 from tests.factories import make_place, make_user
 
 DEVICE = Submitter(device_hash=hash_device_token("device-token-1"))

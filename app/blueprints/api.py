@@ -10,15 +10,23 @@ import json
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 
-from app.blueprints.api_openapi import OPENAPI, openapi_document
 from app import abuse
+from app.blueprints.api_openapi import OPENAPI, openapi_document
 from app.db import get_database, get_session
 from app.device import current_submitter, device_hash, rate_limit_key
 from app.errors import AppError, Forbidden, NotFound, ValidationError
 from app.extensions import csrf, limiter
 from app.inputs import parse_json_object
-from app.params import (SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_Q_MAX, SEARCH_Q_MIN, bbox_param,
-                        category_param, int_param, wheelchair_param)
+from app.params import (
+    SEARCH_LIMIT_DEFAULT,
+    SEARCH_LIMIT_MAX,
+    SEARCH_Q_MAX,
+    SEARCH_Q_MIN,
+    bbox_param,
+    category_param,
+    int_param,
+    wheelchair_param,
+)
 from app.policy import current_policy
 from app.queries import export as export_queries
 from app.queries import map as map_queries

@@ -7,9 +7,17 @@ counting as not given) are written in the descriptions.
 
 from app.models.submissions import SUBMISSION_KINDS, SUBMISSION_STATES
 from app.params import INT4_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_Q_MAX, SEARCH_Q_MIN
-from geo.fields import (DEPRECATED_ALIASES, FEATURE_PROPERTIES, MAP_FIELDS, NAME_MAX, PUBLIC_FIELDS,
-                        REPORT_NOTE_MAX, REPORT_PROBLEMS, Field)
 from geo.categories import CATEGORY_KEYS
+from geo.fields import (
+    DEPRECATED_ALIASES,
+    FEATURE_PROPERTIES,
+    MAP_FIELDS,
+    NAME_MAX,
+    PUBLIC_FIELDS,
+    REPORT_NOTE_MAX,
+    REPORT_PROBLEMS,
+    Field,
+)
 from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES, TOILETS_VALUES, WHEELCHAIR_VALUES
 
 # Fields whose values have a named schema of their own.
@@ -130,7 +138,7 @@ def _schemas(limit_max: int) -> dict:
                 "properties": {
                     "type": "object", "required": ["cluster", "count", *WHEELCHAIR_VALUES],
                     "properties": {"cluster": {"type": "boolean", "enum": [True]}, "count": count,
-                                   **{value: count for value in WHEELCHAIR_VALUES}},
+                                   **dict.fromkeys(WHEELCHAIR_VALUES, count)},
                 },
             },
         },

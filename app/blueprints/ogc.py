@@ -8,12 +8,12 @@ from datetime import datetime
 
 from flask import Blueprint, Response, json, request
 
+from app.blueprints.ogc_openapi import openapi_document
 from app.db import get_session
 from app.errors import NotFound, ValidationError
 from app.params import datetime_param, int_param, place_filters
-from app.urls import external_request_url, external_url
-from app.blueprints.ogc_openapi import openapi_document
 from app.queries import export as queries
+from app.urls import external_request_url, external_url
 from geo.geojson import LICENSE_URL, attribution, iso_utc
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")

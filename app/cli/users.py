@@ -24,7 +24,8 @@ FIRST_ADMIN_EMAIL = "admin@stepfree.local"
 @click.option("--email", required=True, help="The new account's email address.")
 @click.option("--role", type=click.Choice(ROLES), default="volunteer", show_default=True)
 @click.option("--name", "display_name", default=None, help="Display name (default: the part before @).")
-@click.option("--password", default=None, help="Password; omit to be asked, or to get a generated one without a terminal.")
+@click.option("--password", default=None,
+              help="Password; omit to be asked, or to get a generated one without a terminal.")
 def create(email: str, role: str, display_name: str | None, password: str | None) -> None:
     """Create an account with the given role."""
     generated = False
@@ -50,6 +51,7 @@ def create(email: str, role: str, display_name: str | None, password: str | None
 def set_role(email: str, role: str) -> None:
     """Change the role of the account with EMAIL."""
     from sqlalchemy import select
+
     from app.models import User
     session = get_session()
     user = session.scalar(select(User).where(User.email == accounts.normalise_email(email)))

@@ -19,7 +19,6 @@ from app.queries.places import is_published
 from geo.bbox import BBox
 from geo.clustering import grid_cell_size, grid_level, should_cluster
 
-
 CLUSTER_SPAN = 0.25        # degrees; wider views get clusters (a phone at zoom ≤ 12)
 PRECHECK_SPAN = 0.03       # degrees; city-sized views first ask the grid whether they clearly hold too many
 MAX_CLUSTERS = 150         # a phone screen shows about 9×19 cluster badges of 44 px; more would overlap

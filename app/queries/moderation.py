@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, aliased
 from app.errors import NotFound
 from app.models import DeviceBan, ModerationEvent, Place, Submission, User
 from app.models.base import utcnow
-from app.policy import DEFAULT_POLICY, ModerationPolicy
 from app.models.submissions import SUBMISSION_KINDS
-from geo.fields import FIELDS, KINDS
+from app.policy import DEFAULT_POLICY, ModerationPolicy
 from geo.bbox import BBox
+from geo.fields import FIELDS, KINDS
 
 NEIGHBOUR_METRES = 50
 QUEUE_PAGE_SIZE = 50

@@ -184,7 +184,7 @@ def bulk_decide(session: Session, submission_ids, moderator: User, action: str, 
         raise ValidationError("action must be approve or reject.", "action")
     if action == "reject" and reason_code not in REJECT_REASONS:
         raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}.", "reason")
-    ids = sorted(set(int(i) for i in submission_ids))
+    ids = sorted({int(i) for i in submission_ids})
     if not ids:
         raise ValidationError("Select at least one submission.", "ids")
     lock_places_of(session, ids)

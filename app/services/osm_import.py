@@ -152,10 +152,10 @@ def three_way(base: dict, theirs: dict, ours: dict) -> tuple[dict, dict]:
         b = tuple(base.get(k, False if k == "gone" else None) for k in keys)
         t = tuple(theirs[k] for k in keys)
         o = tuple(ours[k] for k in keys)
-        if t == b or t == o:
+        if t in (b, o):
             continue  # OSM did not change this, or StepFree already says the same
         target = take if o == b else conflict
-        target.update(zip(keys, t))
+        target.update(zip(keys, t, strict=True))
     return take, conflict
 
 

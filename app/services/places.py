@@ -64,7 +64,7 @@ def apply_change(session: Session, place: Place, changes: dict, *, revision_sour
     if unknown:
         raise ValueError(f"not place fields: {sorted(unknown)}")
     before = snapshot(place)
-    after = {**before, **{k: v for k, v in changes.items()}}
+    after = {**before, **dict(changes.items())}
     if after == before:
         if verified or (verified is None and set(changes) & set(ACCESSIBILITY_FIELDS)):
             place.last_verified_at = utcnow()

@@ -15,6 +15,7 @@ from app.services import reverts
 from app.services.audit import record_event
 from app.services.moderation import ensure_not_claimed_by_other, finish, lock_submission, reject
 from app.services.places import apply_change, get_place
+from geo.fields import MODERATOR_CORRECTION
 
 
 def _open_report(session: Session, submission_id: int, moderator: User) -> Submission | None:
@@ -36,7 +37,7 @@ def correct_place(session: Session, submission_id: int, moderator: User, values:
     report = _open_report(session, submission_id, moderator)
     if report is None:
         return lock_submission(session, submission_id)
-    changes = validation.moderator_correction_values(values)
+    changes = validation.clean(MODERATOR_CORRECTION, values)
     place = get_place(session, report.place_id, for_update=True)
     apply_change(session, place, changes, revision_source="correction", actor=moderator, submission_id=report.id)
     finish(report, "approved", moderator)

@@ -18,6 +18,7 @@ from app.models import DeviceBan, Place, Submission, User
 from app.policy import DEFAULT_POLICY, STAFF_ROLES, ModerationPolicy
 from app.services import moderation
 from app.services.places import place_point
+from geo.fields import KINDS
 
 
 @dataclass(frozen=True)
@@ -103,23 +104,30 @@ def _auto_approve_if_trusted(session: Session, submitter: Submitter, submission:
     return submission
 
 
+def _submit_change(session: Session, submitter: Submitter, kind: str, place_id: int, values: dict,
+                   base_version, policy: ModerationPolicy) -> Submission:
+    """Store a change of kind `kind` to a published place, as of the version the sender saw, and apply it at
+    once when the sender is trusted. It sits where it proposes the place to be, or at the place."""
+    ensure_may_submit(session, submitter)
+    proposed = validation.clean(KINDS[kind], values)
+    place = _place_at_version(session, place_id, validation.base_version(base_version))
+    lon, lat = place_point(place)
+    submission = _store(session, submitter, kind, proposed, place=place, base_version=place.version,
+                        lon=proposed.get("lon", lon), lat=proposed.get("lat", lat))
+    return _auto_approve_if_trusted(session, submitter, submission, policy)
+
+
 def submit_status(session: Session, submitter: Submitter, place_id: int, values: dict,
                   base_version=None, *, policy: ModerationPolicy = DEFAULT_POLICY) -> Submission:
     """Propose wheelchair / toilet / description for a place; a stale base version answers 409."""
-    ensure_may_submit(session, submitter)
-    proposed = validation.status_values(values)
-    place = _place_at_version(session, place_id, validation.base_version(base_version))
-    lon, lat = place_point(place)
-    submission = _store(session, submitter, "status", proposed, place=place, base_version=place.version,
-                        lon=lon, lat=lat)
-    return _auto_approve_if_trusted(session, submitter, submission, policy)
+    return _submit_change(session, submitter, "status", place_id, values, base_version, policy)
 
 
 def submit_new_place(session: Session, submitter: Submitter, values: dict, *,
                      policy: ModerationPolicy = DEFAULT_POLICY) -> Submission:
     """Propose a place that is not on the map yet."""
     ensure_may_submit(session, submitter)
-    proposed = validation.new_place_values(values)
+    proposed = validation.clean(KINDS["new_place"], values)
     submission = _store(session, submitter, "new_place", proposed, place=None, base_version=None,
                         lon=proposed["lon"], lat=proposed["lat"])
     return _auto_approve_if_trusted(session, submitter, submission, policy)
@@ -128,19 +136,13 @@ def submit_new_place(session: Session, submitter: Submitter, values: dict, *,
 def submit_correction(session: Session, submitter: Submitter, place_id: int, values: dict,
                       base_version=None, *, policy: ModerationPolicy = DEFAULT_POLICY) -> Submission:
     """Propose a new name, category or location for a place, or that it is closed."""
-    ensure_may_submit(session, submitter)
-    proposed = validation.correction_values(values)
-    place = _place_at_version(session, place_id, validation.base_version(base_version))
-    lon, lat = place_point(place)
-    submission = _store(session, submitter, "correction", proposed, place=place, base_version=place.version,
-                        lon=proposed.get("lon", lon), lat=proposed.get("lat", lat))
-    return _auto_approve_if_trusted(session, submitter, submission, policy)
+    return _submit_change(session, submitter, "correction", place_id, values, base_version, policy)
 
 
 def submit_report(session: Session, submitter: Submitter, place_id: int, values: dict) -> Submission:
     """Flag a published place as wrong or abusive; always reviewed by a moderator."""
     ensure_may_submit(session, submitter)
-    proposed = validation.report_values(values)
+    proposed = validation.clean(KINDS["report"], values)
     place = _published_place(session, place_id)
     lon, lat = place_point(place)
     return _store(session, submitter, "report", proposed, place=place, base_version=place.version, lon=lon, lat=lat)

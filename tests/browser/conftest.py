@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-
 CHROMIUM = os.environ.get("STEPFREE_CHROMIUM", "/usr/bin/chromium")
 AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -83,3 +82,25 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
 
 def describe(violations: list[dict]) -> str:
     return json.dumps(violations, indent=1)
+
+
+def sign_in(page, base_url: str, email: str, password: str) -> None:
+    """Sign in through the real form and wait for the map it leads back to."""
+    page.goto(f"{base_url}/account/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def sign_in_with_keyboard(page, base_url: str, email: str, password: str, *, check=None) -> None:
+    """Sign in with the keyboard alone (focus, type, Tab, Enter); `check(page)` runs on the form first."""
+    page.goto(f"{base_url}/account/login")
+    if check is not None:
+        check(page)
+    page.get_by_label("Email").focus()
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base_url}/")

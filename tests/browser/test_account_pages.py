@@ -2,23 +2,21 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, describe
+from tests.browser.conftest import axe_violations, describe, sign_in_with_keyboard
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_user
+
+
+def _assert_accessible(page):
+    assert axe_violations(page) == [], describe(axe_violations(page))
 
 
 def test_sign_in_with_the_keyboard_at_phone_size(phone_page, live_server, live_db):
     user = make_user(live_db, password=TEST_PASSWORD, display_name="Keyboard Kim")
     live_db.commit()
     page = phone_page
-    page.goto(f"{live_server}/account/login")
-    assert axe_violations(page) == [], describe(axe_violations(page))
-    page.get_by_label("Email").focus()
-    page.keyboard.type(user.email)
-    page.keyboard.press("Tab")
-    page.keyboard.type(TEST_PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server}/")
+    sign_in_with_keyboard(page, live_server, user.email, TEST_PASSWORD,
+                          check=_assert_accessible)
     expect(page.get_by_role("status").filter(has_text="You are signed in")).to_be_visible()
     # At phone width the navigation folds behind the Menu button.
     menu = page.get_by_role("button", name="Menu")

@@ -165,7 +165,8 @@ def test_locate_me_centres_the_map_on_the_phone(phone_page, live_server, live_db
     expect(page.locator("#map-status")).to_contain_text("centred on your location")
     # The download link carries the view's bbox once the map has settled there.
     page.wait_for_function("""() => {
-        const b = new URL(document.querySelector('#download-link').href).searchParams.get('bbox').split(',').map(Number);
+        const link = new URL(document.querySelector('#download-link').href);
+        const b = link.searchParams.get('bbox').split(',').map(Number);
         return b[0] < 9.5095 && 9.5095 < b[2] && b[1] < 47.1651 && 47.1651 < b[3];
     }""")
 
@@ -209,7 +210,8 @@ def test_download_link_carries_the_view_and_filters(phone_page, live_server, liv
     page.get_by_role("button", name="Filters").tap()
     page.get_by_role("checkbox", name=re.compile(r"^Unknown")).uncheck()
     link = page.get_by_role("link", name=re.compile("Download data"))
-    expect(link).to_have_attribute("href", re.compile(r"^/export/places\.geojson\?bbox=[-\d.,]+&wheelchair=yes%2Climited%2Cno$"))
+    expect(link).to_have_attribute(
+        "href", re.compile(r"^/export/places\.geojson\?bbox=[-\d.,]+&wheelchair=yes%2Climited%2Cno$"))
     for label in ("Accessible", "Partly accessible", "Not accessible"):
         page.get_by_role("checkbox", name=re.compile(f"^{label}")).uncheck()
     expect(link).to_be_hidden()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.models import Submission
 from app.services.submissions import Submitter, hash_device_token, submit_status
-from tests.browser.conftest import axe_violations, describe
+from tests.browser.conftest import axe_violations, describe, sign_in, sign_in_with_keyboard
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_place, make_user
 
@@ -29,13 +29,7 @@ def _seed(live_app, live_db):
 def test_moderation_e2e_keyboard_only(laptop_page, live_server, live_app, live_db):
     moderator, ramp, approved, rejected = _seed(live_app, live_db)
     page = laptop_page
-    page.goto(f"{live_server}/account/login")
-    page.get_by_label("Email").focus()
-    page.keyboard.type(moderator.email)
-    page.keyboard.press("Tab")
-    page.keyboard.type(TEST_PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server}/")
+    sign_in_with_keyboard(page, live_server, moderator.email, TEST_PASSWORD)
 
     page.goto(f"{live_server}/moderate")
     expect(page.get_by_role("heading", name="Moderation queue")).to_be_visible()
@@ -75,10 +69,7 @@ def test_moderation_e2e_keyboard_only(laptop_page, live_server, live_app, live_d
 def test_moderation_e2e_shortcuts_do_not_fire_while_typing(laptop_page, live_server, live_app, live_db):
     moderator, _, approved, _ = _seed(live_app, live_db)
     page = laptop_page
-    page.goto(f"{live_server}/account/login")
-    page.get_by_label("Email").fill(moderator.email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, moderator.email, TEST_PASSWORD)
     page.goto(f"{live_server}/moderate")
     page.get_by_role("button", name=re.compile("Review next")).click()
     page.wait_for_url(f"{live_server}/moderate/submissions/{approved.id}")
@@ -93,10 +84,7 @@ def test_moderation_e2e_shortcuts_do_not_fire_while_typing(laptop_page, live_ser
 def test_moderation_e2e_undo_and_skip_by_keyboard(laptop_page, live_server, live_app, live_db):
     moderator, ramp, approved, rejected = _seed(live_app, live_db)
     page = laptop_page
-    page.goto(f"{live_server}/account/login")
-    page.get_by_label("Email").fill(moderator.email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, moderator.email, TEST_PASSWORD)
     page.goto(f"{live_server}/moderate")
     page.keyboard.press("n")
     page.wait_for_url(f"{live_server}/moderate/submissions/{approved.id}")
@@ -118,10 +106,7 @@ def test_moderation_e2e_undo_and_skip_by_keyboard(laptop_page, live_server, live
 def test_moderation_e2e_tool_pages_are_accessible(laptop_page, live_server, live_app, live_db):
     moderator, ramp, approved, _ = _seed(live_app, live_db)
     page = laptop_page
-    page.goto(f"{live_server}/account/login")
-    page.get_by_label("Email").fill(moderator.email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, moderator.email, TEST_PASSWORD)
     device_hash = hash_device_token("e2e-phone")
     for path, heading in ((f"/moderate/ban?device={device_hash}", "Ban an anonymous device"),
                           ("/moderate/log", "Audit log"), (f"/places/{ramp.id}", "Ramp Café")):

@@ -25,10 +25,16 @@ from app.policy import ModerationPolicy
 from app.services import bans, moderation, reports, reverts
 from app.services.accounts import create_user
 from app.services.osm_import import import_file
-from app.services.submissions import (Submitter, hash_device_token, submit_correction, submit_new_place,
-                                      submit_report, submit_status)
+from app.services.submissions import (
+    Submitter,
+    hash_device_token,
+    submit_correction,
+    submit_new_place,
+    submit_report,
+    submit_status,
+)
 from geo.vocabulary import WHEELCHAIR_LABELS
-from tests.browser.conftest import LAPTOP, PHONE, open_context
+from tests.browser.conftest import LAPTOP, PHONE, open_context, sign_in
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_place
 
@@ -140,7 +146,7 @@ def _seed_places(session, users, grid, tmp_path) -> dict[str, list[Place]]:
     by_trusted = [session.get(Place, s.place_id) for s in auto[:-1]]
 
     renamed = [make_place(session, name=f"Rename target {n}", **next(grid)) for n in range(len(CORPUS))]
-    for place, text in zip(renamed, CORPUS):
+    for place, text in zip(renamed, CORPUS, strict=True):
         moderation.approve(session, submit_correction(session, anonymous, place.id, {"name": text}).id, moderator)
 
     nodes = [(next(grid), {"name": text, "amenity": "restaurant", "wheelchair": "no",
@@ -163,13 +169,13 @@ def _seed_submissions(session, users, grid, places) -> None:
     """Pending ones of every kind, rejections and a dismissal with notes, bans, a revert and a hide with reasons."""
     moderator, admin = users["moderator"], users["admin"]
     authors = (Submitter(user=users["volunteer"]), Submitter.for_device_token(None, ANON_TOKEN))
-    for n, (who, text, place) in enumerate(zip(authors, CORPUS, places["renamed"])):
+    for n, (who, text, place) in enumerate(zip(authors, CORPUS, places["renamed"], strict=True)):
         _new_place(session, who, text, CORPUS[n - 1], next(grid), "no")
         submit_correction(session, who, place.id, {"name": CORPUS[n - 1]})
         submit_status(session, who, place.id, {"description": text})
         submit_report(session, who, place.id, {"problem": "offensive", "note": f"Report: {WHOLE}"})
 
-    for n, (who, place) in enumerate(zip(authors, places["trusted"])):
+    for n, (who, place) in enumerate(zip(authors, places["trusted"], strict=True)):
         rejected = submit_status(session, who, place.id, {"description": CORPUS[n]})
         moderation.reject(session, rejected.id, moderator, "other", note=f"Rejected: {WHOLE}")
     report = submit_report(session, authors[0], places["renamed"][1].id, {"problem": "other", "note": CORPUS[0]})
@@ -250,7 +256,7 @@ def html_pages(app, values: dict[str, list], queries: dict[str, list[dict]]) -> 
                 continue
             names = sorted(rule.arguments)
             assert set(names) <= values.keys(), f"{rule.rule}: give this test values for {set(names) - values.keys()}"
-            by_endpoint[rule.endpoint] = [url_for(rule.endpoint, **dict(zip(names, combination)), **query)
+            by_endpoint[rule.endpoint] = [url_for(rule.endpoint, **dict(zip(names, combination, strict=True)), **query)
                                           for combination in itertools.product(*(values[n] for n in names))
                                           for query in queries.get(rule.endpoint, [{}])]
     pages = []
@@ -284,11 +290,7 @@ def open_as(browser, live_app, live_server, monkeypatch):
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
         pages.append(page)
         if role != "anonymous":
-            page.goto(f"{live_server}/account/login")
-            page.get_by_label("Email").fill(users[role].email)
-            page.get_by_label("Password").fill(TEST_PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{live_server}/")
+            sign_in(page, live_server, users[role].email, TEST_PASSWORD)
         return page
 
     yield open_as

@@ -4,12 +4,12 @@ Every route under /moderate lives on `bp`; queue.py (the queue, review, decision
 place reverts and hiding, the audit log) add theirs to it, and import nothing from each other.
 """
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session as web_session,
-                   url_for)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as web_session
 from flask_login import current_user
 
-from app.db import rollback_request_session, get_session
 from app.blueprints.access import holds, required_role
+from app.db import get_session, rollback_request_session
 from app.errors import AppError, NotFound, error_response, wants_json
 from app.queries import moderation as queue
 from app.queries.history import list_revisions

@@ -5,7 +5,8 @@ the filters they last used and opens it, so the keyboard flow is "a", "a", "r 2 
 returning to the list.
 """
 
-from flask import current_app, flash, redirect, render_template, request, session as web_session, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import session as web_session
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
