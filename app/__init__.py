@@ -57,12 +57,28 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.blueprints import admin, api, auth, export, health, moderate, ogc, pages, place_pages
+    from app.blueprints import (
+        admin,
+        api,
+        api_check,  # noqa: F401  (its routes join the api blueprint)
+        auth,
+        check,
+        events,
+        export,
+        health,
+        me,
+        moderate,
+        ogc,
+        pages,
+        place_pages,
+        stats,
+    )
     blueprints = [
         api.bp,
         auth.bp,
         admin.bp,
         pages.bp,
+        check.bp, events.bp, me.bp, stats.bp,
         export.bp, ogc.bp,
         health.bp,
         moderate.bp, place_pages.bp,

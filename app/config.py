@@ -29,7 +29,10 @@ class Config:
     TRUSTED_PROXY_COUNT: int = 0
     # Flask-Limiter storage: memory:// for one process, redis://... when several processes share limits.
     RATELIMIT_STORAGE_URI: str = "memory://"
-    RATELIMIT_SUBMISSIONS: str = "30 per hour;10 per minute"
+    # Submissions (answers, votes) per author (account or device), and per client address: looser, because
+    # the volunteers at a mapping event share the venue's address.
+    RATELIMIT_SUBMISSIONS: str = "120 per hour;20 per minute"
+    RATELIMIT_SUBMISSIONS_ADDRESS: str = "600 per hour;60 per minute"
     # Failed sign-ins allowed per account and per client address before sign-in answers 429.
     RATELIMIT_LOGIN_ACCOUNT: str = "10 per 15 minutes"
     RATELIMIT_LOGIN_ADDRESS: str = "30 per 15 minutes"
@@ -39,6 +42,15 @@ class Config:
     # Trusted volunteers are auto-approved: at least this many approved, at most this share rejected.
     TRUST_MIN_APPROVED: int = 20
     TRUST_MAX_REJECTED_SHARE: float = 0.05
+    # Agreement from other signed-in volunteers counts toward trust: each agreement as this share of an approval.
+    TRUST_AGREEMENT_WEIGHT: float = 0.5
+    # /check asks again about a place whose status was last confirmed this many days ago (yes, or a toilet);
+    # limited and no change more often and are asked again sooner.
+    RECHECK_AFTER_DAYS: int = 4 * 365
+    RECHECK_LIMITED_NO_AFTER_DAYS: int = 2 * 365
+    # Peer checks offer changes applied within this many days; this many disagreeing volunteers reopen one.
+    PEER_CHECK_DAYS: int = 30
+    VOTES_TO_REOPEN: int = 2
     CLAIM_LEASE_SECONDS: int = 600
     UNDO_WINDOW_SECONDS: int = 300
     API_PLACES_LIMIT_MAX: int = 2000

@@ -40,6 +40,13 @@ def current_submitter() -> Submitter:
     return Submitter.for_device_token(user, device_token())
 
 
+def current_volunteer() -> Submitter:
+    """Who is looking at their own things: the signed-in account, else this device (neither: no cookie yet).
+    Reading never creates a device cookie."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Submitter.for_device_token(user, None if user else device_token(create=False))
+
+
 def rate_limit_key() -> str:
     """Rate limits count per account when signed in, else per device token."""
     if current_user.is_authenticated:

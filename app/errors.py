@@ -131,8 +131,9 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(error: Exception):
         _rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
+        # The page asks nothing more of the database, which may be what failed.
         return error_response(500, "internal_error", "Something went wrong on our side; nothing was saved. "
-                              "Please try again in a moment.")
+                              "Please try again in a moment.", database_down=True)
 
 
 def _rollback() -> None:

@@ -14,7 +14,7 @@ from app.queries.moderation import LogFilters, QueueFilters
 from geo.bbox import BBox, BBoxError, parse_bbox
 from geo.categories import CATEGORY_KEYS
 from geo.fields import SUBMISSION_KINDS
-from geo.vocabulary import AGES, AUTHOR_TYPES, WHEELCHAIR_VALUES
+from geo.vocabulary import AGES, AUTHOR_TYPES, QUEUE_SORTS, WHEELCHAIR_VALUES
 
 # PostgreSQL's integer, the type of every id and version column.
 INT4_MAX = 2**31 - 1
@@ -72,6 +72,18 @@ def whole_number(value, name: str, *, minimum: int = 1, maximum: int = INT4_MAX)
     return value
 
 
+def point_param(args, name: str = "near") -> tuple[float, float]:
+    """A required lon,lat pair (the volunteer's position)."""
+    raw = args.get(name, "")
+    try:
+        lon, lat = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise ValidationError(f"{name} is required: lon,lat.", name) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValidationError(f"{name} must be lon,lat within -180..180 and -90..90.", name)
+    return lon, lat
+
+
 def int_param(args, name: str, *, default: int, minimum: int = 1, maximum: int = INT4_MAX) -> int:
     raw = args.get(name)
     if raw is None or raw == "":
@@ -100,9 +112,12 @@ def place_filters(args) -> PlaceFilters:
 
 def queue_filters(args) -> QueueFilters:
     """The moderation queue's filters: kind, bbox, author type, age."""
+    sort = args.get("sort") or "oldest"
+    if sort not in QUEUE_SORTS:
+        raise ValidationError(f"sort must be one of {', '.join(QUEUE_SORTS)}.", "sort")
     return QueueFilters(kinds=choices_param(args, "kind", SUBMISSION_KINDS), bbox=bbox_param(args, "bbox"),
                         author_types=choices_param(args, "author", AUTHOR_TYPES),
-                        ages=choices_param(args, "age", AGES))
+                        ages=choices_param(args, "age", AGES), sort=sort)
 
 
 def log_filters(args) -> LogFilters:

@@ -32,7 +32,8 @@ from benchmarks.synthetic import DEFAULT_PLACES, ensure_synthetic_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED_COLUMNS = ("SELECT id, geom, name, category, wheelchair, toilets_wheelchair AS \"toilets:wheelchair\", "
-                     "description AS \"wheelchair:description\", osm_type, osm_id, updated_at, last_verified_at "
+                     "description AS \"wheelchair:description\", osm_type, osm_id, updated_at, last_verified_at, "
+                     "to_char(last_verified_at, 'YYYY-MM-DD') AS \"check_date:wheelchair\" "
                      "FROM places WHERE hidden_at IS NULL AND gone_at IS NULL")
 
 

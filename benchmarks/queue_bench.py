@@ -1,19 +1,24 @@
-"""Benchmark the moderation queue with 100,000 pending submissions, next to the bare SQL of the same queries.
+"""Benchmark the moderation queue at 10,000 and at 1,000,000 pending submissions, next to the bare SQL of the
+same queries.
 
-    python -m benchmarks.queue_bench                         # 100,000 pending, 300 claims, 60 page loads
-    python -m benchmarks.queue_bench --pending 20000 --claims 100 --pages 30
+    python -m benchmarks.queue_bench                               # 10,000 and 1,000,000 pending, 3 runs
+    python -m benchmarks.queue_bench --sizes 10000,100000 --runs 5 --pages 40 --claims 100
 
-It creates its own database (`stepfree_bench_queue_<pid>` on STEPFREE_BENCH_SERVER_URL, else
-STEPFREE_TEST_SERVER_URL, else DATABASE_URL), builds it with the Alembic migrations, loads the submissions
-with INSERT ... SELECT over generate_series, and drops it at the end. Interleaved, in the same run:
+For each size it creates a database (`stepfree_bench_queue_<pid>_<size>` on STEPFREE_BENCH_SERVER_URL, else
+STEPFREE_TEST_SERVER_URL, else DATABASE_URL), builds it with the Alembic migrations, loads the submissions with
+INSERT ... SELECT over generate_series (triggers on, so the rollups the queue's counts read are the ones
+production keeps), and drops it at the end. Then, in the same run:
 
-(a) claiming the next item through `claims.claim_next` (SQLAlchemy, the service, its audit event, commit),
-    next to the same SELECT ... FOR UPDATE SKIP LOCKED, UPDATE and event INSERT sent by plain psycopg;
-(b) GET /moderate through the Flask app's WSGI interface (test client: session cookie, user load, the
+(a) GET /moderate through the Flask app's WSGI interface (test client: session cookie, user load, the
     queries, the template), next to the same statements the page runs, compiled from the same SQLAlchemy
-    objects and sent by plain psycopg.
+    objects and sent by plain psycopg; the sizes take turns, --runs times, so both see the same machine;
+(b) at the largest size, claiming the next item through `claims.claim_next` (SQLAlchemy, the service, its
+    audit event, commit), next to the same SELECT ... FOR UPDATE SKIP LOCKED, UPDATE and event INSERT sent by
+    plain psycopg.
 
-It prints p50/p95 of each and the ratio of the p95s (target: within 3x).
+It prints each figure's median over the runs with its min-max range, the page's p95 at the largest size as a
+ratio of its p95 at the smallest (target: within 1.5x, the queue's cost does not grow with its length), and
+the app/SQL ratios (target: within 3x).
 """
 
 import argparse
@@ -79,8 +84,8 @@ CLAIM_UPDATE_SQL = ("UPDATE submissions SET claimed_by_id = %(actor)s, "
                     "claim_expires_at = now() + interval '10 minutes' WHERE id = %(id)s")
 
 
-def build_database(url: str, pending: int, moderators: int) -> None:
-    """Create the benchmark database from the migrations and fill it."""
+def build_database(url: str, pending: int, moderators: int) -> float:
+    """Create the benchmark database from the migrations and fill it; return the seconds the filling took."""
     ensure_database(url)
     command.upgrade(alembic_config(url), "head")
     engine = create_engine(url)
@@ -92,7 +97,9 @@ def build_database(url: str, pending: int, moderators: int) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
-    log.info("loaded %d pending submissions in %.1f s", pending, time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    log.info("loaded %d pending submissions in %.1f s", pending, elapsed)
+    return elapsed
 
 
 def _compiled(stmt) -> tuple[str, dict]:
@@ -104,6 +111,10 @@ def _compiled(stmt) -> tuple[str, dict]:
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def _conninfo(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def bench_claims(app: Flask, conninfo: str, moderator_ids: list[int], rounds: int) -> tuple[list, list]:
@@ -158,49 +169,80 @@ def bench_queue_page(app: Flask, conninfo: str, moderator_id: int, rounds: int) 
             raw.execute(*counts_sql).fetchall()
             author_ids = list({r["author_id"] for r in rows if r["author_id"] is not None})
             if author_ids:
-                ids = policy.trusted_user_ids().subquery().c[0]
-                raw.execute(*_compiled(select(ids).where(ids.in_(author_ids)))).fetchall()
+                raw.execute(*_compiled(policy.trusted_user_ids(among=sorted(author_ids)))).fetchall()
             bare.append(time.perf_counter() - started)
     return page, bare
 
 
-def _row(label: str, measured: list[float], baseline: list[float]) -> str:
-    p50, p95 = _percentiles(measured)
-    b50, b95 = _percentiles(baseline)
-    return (f"{label:<34} {p50 * 1000:>9.2f} {p95 * 1000:>9.2f} {b50 * 1000:>9.2f} {b95 * 1000:>9.2f} "
-            f"{p95 / b95:>7.2f}x")
+def _summary(values: list[float]) -> str:
+    """The median of per-run values, with their range (min-max), in milliseconds."""
+    ms = [v * 1000 for v in values]
+    return f"{statistics.median(ms):8.2f} ({min(ms):.2f}-{max(ms):.2f})"
+
+
+def _ratio(values: list[float]) -> str:
+    return f"{statistics.median(values):5.2f}x ({min(values):.2f}-{max(values):.2f})"
+
+
+def _database_url(size: int) -> str:
+    return make_url(server_url()).set(database=f"stepfree_bench_queue_{os.getpid()}_{size}").render_as_string(
+        hide_password=False)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pending", type=int, default=100_000)
+    parser.add_argument("--sizes", default="10000,1000000", help="pending submissions, comma-separated")
+    parser.add_argument("--runs", type=int, default=3, help="rounds of page loads at every size")
+    parser.add_argument("--pages", type=int, default=60, help="page loads per size and run")
     parser.add_argument("--claims", type=int, default=300)
-    parser.add_argument("--pages", type=int, default=60)
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    url = make_url(server_url()).set(database=f"stepfree_bench_queue_{os.getpid()}").render_as_string(
-        hide_password=False)
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    urls = {size: _database_url(size) for size in sizes}
+    # Per size: the p95 of each run, of the page and of its bare SQL.
+    page_p95: dict[int, list[float]] = {size: [] for size in sizes}
+    bare_p95: dict[int, list[float]] = {size: [] for size in sizes}
+    loaded: dict[int, float] = {}
     try:
-        build_database(url, args.pending, moderators=2 * args.claims + 1)
-        app = create_app(Config(DATABASE_URL=url, SECRET_KEY="bench"))
-        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(conninfo) as raw:
-            moderator_ids = [r[0] for r in raw.execute("SELECT id FROM users WHERE role = 'moderator' ORDER BY id")]
-        page, page_bare = bench_queue_page(app, conninfo, moderator_ids[-1], args.pages)
-        claim, claim_bare = bench_claims(app, conninfo, moderator_ids, args.claims)
-        app.extensions["stepfree_db"].engine.dispose()
+        apps, moderators = {}, {}
+        for size in sizes:
+            loaded[size] = build_database(urls[size], size, moderators=2 * args.claims + 1)
+            apps[size] = create_app(Config(DATABASE_URL=urls[size], SECRET_KEY="bench"))
+            logging.getLogger("app.requests").setLevel(logging.WARNING)
+            with psycopg.connect(_conninfo(urls[size])) as raw:
+                moderators[size] = [r[0] for r in raw.execute(
+                    "SELECT id FROM users WHERE role = 'moderator' ORDER BY id")]
+        for _ in range(args.runs):
+            for size in sizes:
+                page, bare = bench_queue_page(apps[size], _conninfo(urls[size]), moderators[size][-1], args.pages)
+                page_p95[size].append(_percentiles(page)[1])
+                bare_p95[size].append(_percentiles(bare)[1])
+        largest = sizes[-1]
+        claim, claim_bare = bench_claims(apps[largest], _conninfo(urls[largest]), moderators[largest], args.claims)
+        for app in apps.values():
+            app.extensions["stepfree_db"].engine.dispose()
     finally:
         if not args.keep:
-            drop_database(url)
-    print(f"moderation queue, {args.pending:,} pending submissions ({args.claims} claims, {args.pages} page loads)")
-    print(f"{'':<34} {'p50 ms':>9} {'p95 ms':>9} {'SQL p50':>9} {'SQL p95':>9} {'p95/SQL':>8}")
-    print(_row("claim next (service, commit)", claim, claim_bare))
-    print(_row("GET /moderate (WSGI, rendered)", page, page_bare))
-    worst = max(_percentiles(claim)[1] / _percentiles(claim_bare)[1],
-                _percentiles(page)[1] / _percentiles(page_bare)[1])
-    print(f"worst p95 ratio {worst:.2f}x (target within 3x): {'OK' if worst <= 3 else 'OVER TARGET'}")
-    return 0 if worst <= 3 else 1
+            for url in urls.values():
+                drop_database(url)
+    print(f"moderation queue: GET /moderate, {args.runs} runs of {args.pages} page loads per size; "
+          "medians of the runs' p95 (min-max), ms")
+    print(f"{'pending':>10} {'page p95':>22} {'SQL p95':>22} {'page/SQL':>18} {'loaded in':>10}")
+    for size in sizes:
+        print(f"{size:>10,} {_summary(page_p95[size]):>22} {_summary(bare_p95[size]):>22} "
+              f"{_ratio([p / b for p, b in zip(page_p95[size], bare_p95[size], strict=True)]):>18} "
+              f"{loaded[size]:>8.1f} s")
+    growth = [p / q for p, q in zip(page_p95[largest], page_p95[sizes[0]], strict=True)]
+    print(f"page p95 at {largest:,} / at {sizes[0]:,} pending: {_ratio(growth)} (target within 1.5x)")
+    claim_ratio = _percentiles(claim)[1] / _percentiles(claim_bare)[1]
+    print(f"claim next at {largest:,} pending ({args.claims} claims): p50 {_percentiles(claim)[0] * 1000:.2f} ms, "
+          f"p95 {_percentiles(claim)[1] * 1000:.2f} ms; SQL p95 {_percentiles(claim_bare)[1] * 1000:.2f} ms; "
+          f"{claim_ratio:.2f}x (target within 3x)")
+    page_ratio = max(statistics.median([p / b for p, b in zip(page_p95[s], bare_p95[s], strict=True)]) for s in sizes)
+    ok = statistics.median(growth) <= 1.5 and claim_ratio <= 3 and page_ratio <= 3
+    print("OK" if ok else "OVER TARGET")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from app.config import normalise_database_url
 from app.dbadmin import drop_database, ensure_database
 from app.schema import alembic_config
 from geo.categories import CATEGORY_KEYS
+from geo.fields import SUBMISSION_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -123,9 +124,68 @@ def fill_places(url: str, places: int, seed: float = 0.42) -> None:
         conn.execute(text("SELECT setseed(:seed)"), {"seed": seed})
         conn.execute(text(statement), {"places": places})
         conn.execute(text("SELECT place_grid_rebuild()"))
+        conn.execute(text("SELECT stats_places_rebuild()"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE places"))
         conn.execute(text("VACUUM ANALYZE place_grid"))
+    engine.dispose()
+
+
+# Submissions over the last two years, more of them recently; most decided, the latest still pending. A wait
+# for a decision is exponential around a few hours with a long tail; a third of the approvals are trusted
+# volunteers' answers, applied at once.
+SUBMISSIONS_SQL = """
+WITH r AS (
+    SELECT g, random() AS u1, random() AS u2, random() AS u3, random() AS u4, random() AS u5
+    FROM generate_series(1, :submissions) AS g
+), s AS (
+    SELECT g, u5, ({kinds})[1 + floor(u1 * {kind_count})::int] AS kind,
+           CASE WHEN g % 33 = 0 THEN 'import' ELSE 'volunteer' END AS origin,
+           now() - make_interval(secs => 730 * 86400 * u2 ^ 1.5) AS created_at,
+           make_interval(secs => -ln(1 - u3) * 4 * 3600 * (1 + 9 * (u4 < 0.1)::int)) AS waited
+    FROM r
+), d AS (
+    SELECT s.*, CASE WHEN created_at + waited > now() THEN 'pending' WHEN u5 > 0.85 THEN 'rejected'
+                     WHEN origin = 'import' AND u5 > 0.5 THEN 'superseded' ELSE 'approved' END AS state
+    FROM s
+)
+INSERT INTO submissions (kind, state, origin, place_id, proposed, author_id, device_hash, auto_approved,
+                         decided_by_id, decided_at, reason_code, created_at)
+SELECT kind, state, origin, CASE WHEN kind <> 'new_place' THEN :first_place + (g::bigint * 7919) % :places END,
+       '{{}}'::jsonb, CASE WHEN origin = 'volunteer' AND g % 5 < 2 THEN :first_author + g % :authors END,
+       CASE WHEN origin = 'volunteer' AND g % 5 >= 2 THEN md5('device' || g % 50000) END,
+       state = 'approved' AND origin = 'volunteer' AND u5 < 0.33,
+       CASE WHEN state IN ('approved', 'rejected') THEN :first_moderator + g % :moderators END,
+       CASE WHEN state = 'approved' AND origin = 'volunteer' AND u5 < 0.33 THEN created_at
+            WHEN state <> 'pending' THEN created_at + waited END,
+       CASE WHEN state = 'rejected' THEN 'wrong' END, created_at
+FROM d
+"""
+
+
+def fill_submissions(url: str, submissions: int, *, authors: int = 20000, moderators: int = 25,
+                     seed: float = 0.24) -> None:
+    """Insert volunteers, moderators and `submissions` synthetic submissions about the places already there,
+    each with one INSERT ... SELECT; triggers stay on, so the rollups follow as in production (one aggregate
+    per statement)."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("SELECT setseed(:seed)"), {"seed": seed})
+        first = {}
+        for role, count in (("volunteer", authors), ("moderator", moderators)):
+            conn.execute(text("""
+                INSERT INTO users (email, display_name, password_hash, role)
+                SELECT :role || '-' || g || '@bench.invalid', initcap(:role) || ' ' || g, 'x', :role
+                FROM generate_series(1, :count) AS g"""), {"role": role, "count": count})
+            first[role] = conn.scalar(text("SELECT min(id) FROM users WHERE role = :role AND email LIKE "
+                                           "'%@bench.invalid'"), {"role": role})
+        first_place, places = conn.execute(text("SELECT min(id), count(*) FROM places")).one()
+        conn.execute(text(SUBMISSIONS_SQL.format(kinds=_sql_array(SUBMISSION_KINDS), kind_count=len(SUBMISSION_KINDS))),
+                     {"submissions": submissions, "first_place": first_place, "places": places,
+                      "first_author": first["volunteer"], "authors": authors,
+                      "first_moderator": first["moderator"], "moderators": moderators})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
 
 

@@ -13,7 +13,8 @@ from geo.categories import CATEGORY_KEYS
 from geo.vocabulary import DESCRIPTION_MAX, PROBLEM_LABELS, TOILETS_VALUES, WHEELCHAIR_VALUES
 
 NAME_MAX = 200
-REPORT_PROBLEMS = tuple(PROBLEM_LABELS)
+# "disputed" is raised by peer votes, never chosen by a reporter.
+REPORT_PROBLEMS = tuple(k for k in PROBLEM_LABELS if k != "disputed")
 REPORT_NOTE_MAX = 500
 
 
@@ -75,6 +76,8 @@ RECORD_MEANINGS = {
     "osm_id": "The OpenStreetMap element's number, or null.",
     "updated_at": "When an approved change last altered the place (ISO 8601, UTC).",
     "last_verified_at": "When someone last confirmed its accessibility, even without a change; or null.",
+    "check_date:wheelchair": "The day of last_verified_at (YYYY-MM-DD, UTC) under OpenStreetMap's check_date "
+                             "key for the wheelchair value; or null.",
 }
 RECORD_PROPERTIES = tuple(RECORD_MEANINGS)
 FEATURE_PROPERTIES = tuple(f.property for f in PUBLIC_FIELDS) + RECORD_PROPERTIES
@@ -107,6 +110,8 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
          optional=("toilets_wheelchair", "description")),
     Kind("correction", "Correction", optional=("name", "category", "lon", "lat", "gone"), needs_one=True),
     Kind("report", "Report", required=("problem",), optional=("note",), applies=False),
+    # "Still correct": confirms the place's values as they are; approving it moves only last_verified_at.
+    Kind("still_correct", "Still correct"),
 )}
 SUBMISSION_KINDS = tuple(KINDS)
 

@@ -35,10 +35,13 @@ REASON_EXPLANATIONS = {
 PROBLEM_LABELS = {
     "wrong_location": "Wrong location", "closed": "Closed or gone", "wrong_status": "Wrong accessibility status",
     "offensive": "Offensive or spam", "other": "Something else",
+    "disputed": "Disputed by other volunteers",
 }
 # The moderation queue's filters.
-AUTHOR_TYPES = ("anonymous", "new", "trusted", "import")
+AUTHOR_TYPES = ("anonymous", "new", "trusted", "import", "vote")
 AUTHOR_TYPE_LABELS = {"anonymous": "Anonymous device", "new": "New (not yet trusted)",
-                      "trusted": "Trusted volunteer", "import": "OpenStreetMap import"}
+                      "trusted": "Trusted volunteer", "import": "OpenStreetMap import",
+                      "vote": "Reopened by volunteers' votes"}
+QUEUE_SORTS = {"oldest": "Oldest first", "disagreement": "Most disagreement first"}
 AGES = ("day", "week", "older")
 AGE_LABELS = {"day": "Under a day old", "week": "1 to 7 days old", "older": "Over a week old"}

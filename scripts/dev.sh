@@ -63,8 +63,9 @@ ensure_frontend() {
         echo "$want" > "$stamp"
     fi
     # The app serves third-party files from static/vendor (ignored by git), copied from node_modules.
-    mkdir -p static/vendor/leaflet
+    mkdir -p static/vendor/leaflet static/vendor/chart.js
     cp -r node_modules/leaflet/dist/. static/vendor/leaflet/
+    cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/chart.js/
 }
 
 pg_bin() { echo "/usr/lib/postgresql/$PG_MAJOR/bin/$1"; }

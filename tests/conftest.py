@@ -26,7 +26,8 @@ from tests.pgcluster import TempCluster
 from tests.servers import serving
 
 TEST_PASSWORD = "correct horse battery"
-TABLES = ("moderation_events", "revisions", "submissions", "device_bans", "places", "users")
+TABLES = ("moderation_events", "votes", "check_skips", "notices", "event_participants", "mapping_events",
+          "revisions", "submissions", "device_bans", "places", "users")
 
 
 def _server_url() -> str:
@@ -136,6 +137,14 @@ def app(database_url, connection):
         limiter.reset()
     yield app
     app.extensions["stepfree_db"].engine.dispose()
+
+
+@pytest.fixture
+def app_context(app):
+    """An application context around a service-level test (services read the app's settings through it).
+    Modules whose every test needs one declare `pytestmark = pytest.mark.usefixtures("app_context")`."""
+    with app.app_context():
+        yield
 
 
 @pytest.fixture

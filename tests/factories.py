@@ -2,6 +2,7 @@
 
 import itertools
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Place, User
@@ -24,3 +25,8 @@ def make_place(session: Session, **values) -> Place:
     source = values.pop("source", "demo")
     osm = {k: values.pop(k) for k in ("osm_type", "osm_id", "osm_seen") if k in values}
     return create_place(session, {**defaults, **values}, source=source, revision_source="demo", **osm)
+
+
+def count_rows(session: Session, model, *where) -> int:
+    """How many rows of `model` match the conditions: a direct count to compare a page or a service with."""
+    return session.scalar(select(func.count()).select_from(model).where(*where))

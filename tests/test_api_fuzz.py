@@ -14,6 +14,7 @@ sent, and their answers checked as above.
 """
 
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -27,10 +28,10 @@ from tests.factories import make_place
 MAX_EXAMPLES = 30
 SEED = 20240501
 
-# Submissions are rate-limited (RATELIMIT_SUBMISSIONS, 10 a minute by default): relaxed here so the fuzz
-# reaches validation and the database instead of stopping at 429 after ten requests. Raising the app's own
-# limit keeps the limiter on; RATELIMIT_ENABLED=False would also switch off the shared, module-level limiter
-# (Flask-Limiter keeps `enabled` on the extension object) for the tests that run after these.
+# Submissions are rate-limited (RATELIMIT_SUBMISSIONS and _ADDRESS, 20 and 60 a minute by default): relaxed here
+# so the fuzz reaches validation and the database instead of stopping at 429 after twenty requests. Raising the
+# app's own limit keeps the limiter on; RATELIMIT_ENABLED=False would also switch off the shared, module-level
+# limiter (Flask-Limiter keeps `enabled` on the extension object) for the tests that run after these.
 RELAXED_SUBMISSION_LIMIT = "100000 per minute"
 
 FUZZ_CONFIG = {
@@ -60,7 +61,7 @@ FIELD_REQUIRED = {400, 409, 413, 415}
 @pytest.fixture
 def fuzz_app(app, session):
     """The test app with a few published places, their ids in app.config["FUZZ_PLACE_IDS"]."""
-    app.config["RATELIMIT_SUBMISSIONS"] = RELAXED_SUBMISSION_LIMIT
+    app.config["RATELIMIT_SUBMISSIONS"] = app.config["RATELIMIT_SUBMISSIONS_ADDRESS"] = RELAXED_SUBMISSION_LIMIT
     places = [make_place(session, lon=9.52 + i * 0.001, lat=47.14, wheelchair=value, osm_type="node",
                          osm_id=1000 + i) for i, value in enumerate(("yes", "limited", "no"))]
     session.commit()
@@ -157,7 +158,7 @@ def test_api_fuzz_openapi_document_is_valid_openapi(client):
 
 def test_api_fuzz_openapi_document_describes_every_api_route(app):
     document = app.test_client().get("/api/openapi.json").get_json(force=True)
-    routes = {(method, rule.rule.removeprefix("/api").replace("<int:place_id>", "{place_id}"))
+    routes = {(method, re.sub(r"<int:(\w+)>", r"{\1}", rule.rule.removeprefix("/api")))
               for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {(method.upper(), path) for path, item in document["paths"].items()

@@ -12,7 +12,7 @@ from tests.conftest import csrf_token_from
 from tests.factories import make_place, make_user
 
 PREFIXES = ("/moderate", "/admin")
-RANK = {"anonymous": -1, "volunteer": 0, "moderator": 1, "admin": 2}
+RANK = {"anonymous": -1, "volunteer": 0, "organiser": 1, "moderator": 2, "admin": 3}
 
 
 def _protected_routes(app):
@@ -43,7 +43,7 @@ def test_authorization_every_protected_route_declares_its_role(app):
     assert undeclared == []
 
 
-@pytest.mark.parametrize("role", ["anonymous", "volunteer", "moderator", "admin"])
+@pytest.mark.parametrize("role", ["anonymous", "volunteer", "organiser", "moderator", "admin"])
 def test_authorization_by_role_over_every_route(app, client, session, auth, role):
     with app.app_context():
         place = make_place(session)

@@ -30,7 +30,8 @@ VALUES = ("yes", "limited", "no")
 @pytest.fixture
 def unthrottled(live_app):
     saved = dict(live_app.config)
-    live_app.config.update(RATELIMIT_SUBMISSIONS="100000 per minute", RATELIMIT_LOGIN_ACCOUNT="100000 per minute",
+    live_app.config.update(RATELIMIT_SUBMISSIONS="100000 per minute", RATELIMIT_SUBMISSIONS_ADDRESS="100000 per minute",
+                           RATELIMIT_LOGIN_ACCOUNT="100000 per minute",
                            RATELIMIT_LOGIN_ADDRESS="100000 per minute")
     yield
     live_app.config.clear()

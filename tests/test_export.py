@@ -14,10 +14,7 @@ from tests.factories import make_place, make_user
 DEVICE_TOKEN = "device-token-export"
 
 
-@pytest.fixture(autouse=True)
-def _app_context(app):
-    with app.app_context():
-        yield
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def _download(client, query: str = "", **kwargs):
@@ -51,6 +48,23 @@ def test_export_geojson_is_an_rfc7946_feature_collection(client, session):
     assert properties["wheelchair:description"] == 'Ramp "left", 6 % slope'
     assert (properties["osm_type"], properties["osm_id"]) == ("node", 4242)
     assert datetime.fromisoformat(properties["updated_at"]).utcoffset() == timedelta(0)
+
+
+def test_export_writes_the_check_date_as_osms_check_date_wheelchair(client, runner, session, tmp_path):
+    checked = make_place(session, wheelchair="yes")
+    # Late in the evening in UTC is already the next day in Liechtenstein: the date is the UTC one.
+    checked.last_verified_at = datetime(2021, 3, 5, 23, 30, tzinfo=UTC)
+    never = make_place(session, wheelchair="unknown")
+    session.commit()
+    expected = {checked.id: ("2021-03-05", "2021-03-05T23:30:00+00:00"), never.id: (None, None)}
+
+    _, collection = _download(client)
+    lines = [json.loads(line) for line in client.get("/export/places.geojsonl").get_data(as_text=True).splitlines()]
+    target = tmp_path / "places.geojson"
+    assert runner.invoke(args=["export", "geojson", str(target)]).exit_code == 0
+    for features in (collection["features"], lines, json.loads(target.read_text())["features"]):
+        assert {f["id"]: (f["properties"]["check_date:wheelchair"], f["properties"]["last_verified_at"])
+                for f in features} == expected
 
 
 def test_export_is_a_dated_download(client, session):
@@ -250,8 +264,9 @@ def test_data_page_explains_fields_statuses_and_licence(client):
     response = client.get("/data")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    for text in ("toilets:wheelchair", "wheelchair:description", "last_verified_at", "Step-free entrance",
-                 "ODbL", "OpenStreetMap contributors", 'action="/export/places.geojson"', 'href="/data"'):
+    for text in ("toilets:wheelchair", "wheelchair:description", "last_verified_at", "check_date:wheelchair",
+                 "Step-free entrance", "ODbL", "OpenStreetMap contributors", 'action="/export/places.geojson"',
+                 'href="/data"'):
         assert text in html
 
 

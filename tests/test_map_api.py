@@ -267,7 +267,7 @@ def test_submissions_are_rate_limited_per_device_with_a_clear_429(client, sessio
 
 
 def test_rate_limit_counts_per_ip_across_devices(client, session, app):
-    app.config["RATELIMIT_SUBMISSIONS"] = "3 per minute"
+    app.config["RATELIMIT_SUBMISSIONS_ADDRESS"] = "3 per minute"
     place = make_place(session)
     session.commit()
     statuses = []

@@ -9,11 +9,7 @@ from app.services import bans, moderation
 from app.services.submissions import Submitter, hash_device_token, submit_new_place, submit_status
 from tests.factories import make_place, make_user
 
-
-@pytest.fixture(autouse=True)
-def _app_context(app):
-    with app.app_context():
-        yield
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def test_banning_a_user_rejects_all_pending_work(session):

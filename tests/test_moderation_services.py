@@ -15,10 +15,7 @@ from tests.factories import make_place, make_user
 DEVICE = Submitter(device_hash=hash_device_token("moderation-device"))
 
 
-@pytest.fixture(autouse=True)
-def _app_context(app):
-    with app.app_context():
-        yield
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def _events(session, submission_id, action):

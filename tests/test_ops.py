@@ -290,12 +290,18 @@ def test_metrics_sum_the_requests_of_all_gunicorn_workers(database_url, tmp_path
     with gunicorn(env, "-c", "python:app.gunicorn_conf", "--access-logfile", str(access_log),
                   "--access-logformat", "%(p)s %(s)s %(U)s") as (base, process):
         [metrics_dir] = Path(tempfile.gettempdir()).glob(f"stepfree-metrics-{process.pid}-*")
-        assert send_at_once(40, "GET", base + STATIC) == [200] * 40
-        first_workers = _pids_in_access_log(access_log, STATIC, 40)
+        sent = 0
+        for _ in range(20):  # until both workers have booted and taken some (bounded: a busy machine boots slowly)
+            assert send_at_once(40, "GET", base + STATIC) == [200] * 40
+            sent += 40
+            first_workers = _pids_in_access_log(access_log, STATIC, sent)
+            if len(first_workers) == 2:
+                break
+            time.sleep(0.25)
+        first_sent = sent
         first_scrapes = [requests.get(base + "/metrics", timeout=30).text for _ in range(4)]
         # A worker that dies keeps its counts in the sum, and the one gunicorn starts instead adds its own.
         os.kill(int(min(first_workers).strip("<>")), signal.SIGKILL)
-        sent = 40
         for _ in range(40):  # until the replacement has booted and taken some (bounded: about 10 s)
             assert send_at_once(10, "GET", base + STATIC) == [200] * 10
             sent += 10
@@ -307,7 +313,7 @@ def test_metrics_sum_the_requests_of_all_gunicorn_workers(database_url, tmp_path
     assert len(first_workers) == 2, "one worker took every request: the test did not exercise two workers"
     assert all_workers - first_workers, "the replacement worker served none of the later requests"
     labels = {"route": "/static/<path:filename>", "method": "GET"}
-    for scrapes, expected in ((first_scrapes, 40), (later_scrapes, sent)):
+    for scrapes, expected in ((first_scrapes, first_sent), (later_scrapes, sent)):
         for scrape in scrapes:  # whichever worker answered, it reports all workers' requests
             assert _value(scrape, "stepfree_http_requests_total", **labels, status="200") == expected
             assert _value(scrape, "stepfree_http_request_duration_seconds_count", **labels) == expected

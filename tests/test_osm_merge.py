@@ -23,10 +23,7 @@ SEEN = {"name": "A", "category": "food", "wheelchair": "yes", "toilets_wheelchai
         "lon": 9.5, "lat": 47.1, "gone": False}
 
 
-@pytest.fixture(autouse=True)
-def _app_context(app):
-    with app.app_context():
-        yield
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def _place(session, osm_type: str, osm_id: int) -> Place:

@@ -53,4 +53,5 @@ def test_reason_labels_cover_every_reject_reason():
     from geo.fields import REPORT_PROBLEMS
     from geo.vocabulary import PROBLEM_LABELS, REASON_EXPLANATIONS, REASON_LABELS
     assert set(REASON_LABELS) == set(REASON_EXPLANATIONS) == set(REJECT_REASONS)
-    assert set(PROBLEM_LABELS) == set(REPORT_PROBLEMS)
+    # "disputed" is raised by peer votes, not chosen by a reporter; it has a label all the same.
+    assert set(PROBLEM_LABELS) == {*REPORT_PROBLEMS, "disputed"}

@@ -31,7 +31,7 @@ def redis_client():
 
 def test_submission_limits_are_kept_in_redis(database_url, connection, session, redis_client):
     app = create_app(make_test_config(database_url, RATELIMIT_STORAGE_URI=REDIS_URL,
-                                 RATELIMIT_SUBMISSIONS="2 per minute"))
+                                 RATELIMIT_SUBMISSIONS="2 per minute", RATELIMIT_SUBMISSIONS_ADDRESS="2 per minute"))
     app.extensions["stepfree_db"].bind_to(connection, join_transaction_mode="create_savepoint")
     place = make_place(session)
     session.commit()
@@ -54,7 +54,7 @@ def test_submission_limit_holds_across_two_gunicorn_workers(database_url, live_d
     live_db.commit()
     log = tmp_path / "access.log"
     env = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key", "RATELIMIT_STORAGE_URI": REDIS_URL,
-           "RATELIMIT_SUBMISSIONS": "10 per minute"}
+           "RATELIMIT_SUBMISSIONS": "10 per minute", "RATELIMIT_SUBMISSIONS_ADDRESS": "10 per minute"}
     logging = ("--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s")
     with gunicorn(env, "--workers", "2", *logging) as (base, _):
         statuses = send_at_once(20, "POST", f"{base}/api/places/{place.id}/status", json={"wheelchair": "yes"})

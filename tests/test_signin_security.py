@@ -157,7 +157,7 @@ def test_signin_banned_device_cannot_return_by_dropping_its_cookie(app, client, 
 def test_signin_forwarded_for_trusted_only_behind_configured_proxies(database_url, connection, session,
                                                                         proxies, expected):
     app = create_app(make_test_config(database_url, TRUSTED_PROXY_COUNT=proxies,
-                                      RATELIMIT_SUBMISSIONS="2 per minute"))
+                                      RATELIMIT_SUBMISSIONS_ADDRESS="2 per minute"))
     app.extensions["stepfree_db"].bind_to(connection, join_transaction_mode="create_savepoint")
     with app.app_context():
         limiter.reset()

@@ -1,7 +1,7 @@
 """Submitting and deciding, at service level: the rules of DESIGN.md invariants 1-3 and 5."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.models import DeviceBan, ModerationEvent, Place, Revision, Submission
@@ -16,19 +16,13 @@ from app.services.submissions import (
     submit_report,
     submit_status,
 )
-from tests.factories import make_place, make_user
+from tests.factories import count_rows, make_place, make_user
 
 DEVICE = Submitter(device_hash=hash_device_token("device-token-1"))
 
 
-@pytest.fixture(autouse=True)
-def _app_context(app):
-    with app.app_context():
-        yield
+pytestmark = pytest.mark.usefixtures("app_context")
 
-
-def _count(session, model, *where):
-    return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def test_anonymous_status_submission_waits_for_review(session):
@@ -52,7 +46,7 @@ def test_status_submission_names_the_bad_field(session, values, field):
     with pytest.raises(ValidationError) as caught:
         submit_status(session, DEVICE, place.id, values)
     assert caught.value.field == field
-    assert _count(session, Submission) == 0
+    assert count_rows(session, Submission) == 0
 
 
 def test_stale_base_version_is_refused_with_409(session):
@@ -95,7 +89,7 @@ def test_approve_applies_once_with_revision_and_event(session):
     assert len(revisions) == 1
     assert revisions[0].before == {"wheelchair": "unknown", "description": None}
     assert revisions[0].after == {"wheelchair": "limited", "description": "One step"}
-    assert _count(session, ModerationEvent, ModerationEvent.submission_id == submission.id,
+    assert count_rows(session, ModerationEvent, ModerationEvent.submission_id == submission.id,
                   ModerationEvent.action == "approve") == 1
 
 
@@ -140,7 +134,7 @@ def test_new_place_is_created_on_approval(session):
     moderator = make_user(session, role="moderator")
     submission = submit_new_place(session, DEVICE, {"name": "Corner café", "category": "food", "lon": 9.5,
                                                     "lat": 47.1, "wheelchair": "yes"})
-    assert _count(session, Place, Place.name == "Corner café") == 0
+    assert count_rows(session, Place, Place.name == "Corner café") == 0
     moderation.approve(session, submission.id, moderator)
     place = session.get(Place, submission.place_id)
     assert (place.name, place.wheelchair, place.source, place.version) == ("Corner café", "yes", "volunteer", 1)
@@ -179,7 +173,7 @@ def test_trusted_volunteer_is_auto_approved_through_the_same_service(session, ap
     assert place.wheelchair == "no"
     revision = session.scalars(select(Revision).where(Revision.submission_id == submission.id)).one()
     assert revision.source == "auto_approval" and revision.actor_id == volunteer.id
-    assert _count(session, ModerationEvent, ModerationEvent.submission_id == submission.id,
+    assert count_rows(session, ModerationEvent, ModerationEvent.submission_id == submission.id,
                   ModerationEvent.action == "auto_approve") == 1
 
 

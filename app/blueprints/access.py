@@ -8,7 +8,8 @@ from flask_login import current_user
 from app.errors import Forbidden
 from app.extensions import login_manager
 
-ROLE_RANK = {"volunteer": 0, "moderator": 1, "admin": 2}
+# Each role may do what the roles below it may: an organiser runs mapping events, a moderator also decides.
+ROLE_RANK = {"volunteer": 0, "organiser": 1, "moderator": 2, "admin": 3}
 
 
 def holds(user, role: str) -> bool:

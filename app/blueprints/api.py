@@ -47,12 +47,16 @@ def _submission_limit() -> str:
     return current_app.config["RATELIMIT_SUBMISSIONS"]
 
 
+def _address_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMISSIONS_ADDRESS"]
+
+
 def _ip_key() -> str:
     return f"ip:{request.remote_addr or 'unknown'}"
 
 
 submission_limits = [
-    limiter.shared_limit(_submission_limit, scope="submissions-ip", key_func=_ip_key),
+    limiter.shared_limit(_address_limit, scope="submissions-ip", key_func=_ip_key),
     limiter.shared_limit(_submission_limit, scope="submissions-author", key_func=rate_limit_key),
 ]
 
@@ -194,5 +198,6 @@ def openapi():
     document = openapi_document(external_url(".openapi").rsplit("/", 1)[0],
                                 limit_max=config["API_PLACES_LIMIT_MAX"], default_limit=DEFAULT_LIMIT,
                                 max_bbox_span=MAX_BBOX_SPAN, submission_limit=config["RATELIMIT_SUBMISSIONS"],
+                                address_limit=config["RATELIMIT_SUBMISSIONS_ADDRESS"],
                                 max_content_length=config["MAX_CONTENT_LENGTH"])
     return Response(json.dumps(document), mimetype=OPENAPI)

@@ -7,6 +7,7 @@ counting as not given) are written in the descriptions.
 
 from app.models.submissions import SUBMISSION_KINDS, SUBMISSION_STATES
 from app.params import INT4_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_Q_MAX, SEARCH_Q_MIN
+from app.queries.check import CHECK_LIMIT_MAX
 from geo.categories import CATEGORY_KEYS
 from geo.fields import (
     DEPRECATED_ALIASES,
@@ -38,9 +39,10 @@ NEAR = (r"^-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?),"
 
 _ERRORS = {
     "400": "A parameter or a body field is invalid; `error.field` names it.",
-    "403": "Refused: a cross-site request (`error.field` is `Origin`), a banned account or device, or an anonymous "
-           "submission from a network paused after abuse (signing in lifts that).",
-    "404": "No published place has this id (`error.field` is `place_id`).",
+    "403": "Refused: a cross-site request (`error.field` is `Origin`), a banned account or device, an anonymous "
+           "submission from a network paused after abuse (signing in lifts that), or a vote without an account "
+           "(`sign_in_required`) or on one's own change (`own_change`).",
+    "404": "No published place (or change, or mapping event) has this id; `error.field` names it.",
     "409": "The place changed since `base_version`; reload it and send again (`error.field` is "
            "`base_version`).",
     "413": "The body is larger than the server accepts (`error.field` is `body`).",
@@ -179,6 +181,8 @@ def _schemas(limit_max: int) -> dict:
                                     "description": "Send it back as `base_version` with a change."},
                         "updated_at": {"type": "string", "format": "date-time"},
                         "last_verified_at": {"type": "string", "format": "date-time", "nullable": True},
+                        "check_date:wheelchair": {"type": "string", "format": "date", "nullable": True,
+                                                  "description": "OSM's check date: the day of last_verified_at."},
                         "osm_type": {"type": "string", "enum": list(OSM_TYPES), "nullable": True},
                         "osm_id": {"type": "integer", "nullable": True},
                         "your_pending": {
@@ -232,6 +236,57 @@ def _schemas(limit_max: int) -> dict:
                 **_lon_lat(),
             },
         },
+        "DuePlaces": {
+            "type": "object", "required": ["type", "features"],
+            "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                           "features": {"type": "array", "items": {
+                               "type": "object", "required": ["type", "id", "geometry", "properties"],
+                               "properties": {
+                                   "type": {"type": "string", "enum": ["Feature"]}, "id": place_id,
+                                   "geometry": point,
+                                   "properties": {"type": "object", "required": [
+                                       "id", "name", "category", "wheelchair", "version", "last_verified_at",
+                                       "distance_m"], "properties": {
+                                       "wheelchair": _ref("Wheelchair"), "category": _ref("Category"),
+                                       "version": {"type": "integer", "minimum": 1},
+                                       "last_verified_at": {"type": "string", "format": "date-time",
+                                                            "nullable": True},
+                                       "distance_m": count}}}}}},
+        },
+        "StillCorrect": {
+            "type": "object", "additionalProperties": False,
+            "description": "Confirms the place's values as they are; approved, it moves only `last_verified_at`.",
+            "properties": {"base_version": base_version},
+        },
+        "Skip": {"type": "object", "additionalProperties": False, "properties": {},
+                 "description": "An empty object: \"can't tell\" about this place."},
+        "PeerChecks": {
+            "type": "object", "required": ["changes"],
+            "properties": {
+                "sign_in_required": {"type": "boolean"},
+                "changes": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["revision_id", "place_id", "place_name", "before", "after", "changed_at"],
+                    "properties": {
+                        "revision_id": place_id, "place_id": place_id, "place_name": {"type": "string"},
+                        "before": {"type": "object"}, "after": {"type": "object"},
+                        "changed_at": {"type": "string", "format": "date-time"},
+                        "author": {"type": "string", "nullable": True,
+                                   "description": "The author's public name, or null: anonymous by default."},
+                        "distance_m": count}}},
+            },
+        },
+        "Vote": {
+            "type": "object", "required": ["vote"], "additionalProperties": False,
+            "properties": {"vote": {"type": "string", "enum": ["agree", "disagree"]}},
+        },
+        "VoteResult": {
+            "type": "object", "required": ["revision_id", "vote", "agree", "disagree", "reopened"],
+            "properties": {"revision_id": place_id, "vote": {"type": "string", "enum": ["agree", "disagree"]},
+                           "agree": count, "disagree": count,
+                           "reopened": {"type": "boolean",
+                                        "description": "true: this vote reopened the value for a moderator."}},
+        },
         "Report": {
             "type": "object", "additionalProperties": False, "required": ["problem"],
             "description": "A flag that a published place is wrong or abusive; always reviewed by a moderator.",
@@ -280,7 +335,7 @@ def _submission(operation_id: str, summary: str, body: str, *, on_place: bool, s
 
 
 def openapi_document(server_url: str, *, limit_max: int, default_limit: int, max_bbox_span: float,
-                     submission_limit: str, max_content_length: int) -> dict:
+                     submission_limit: str, address_limit: str, max_content_length: int) -> dict:
     """Describe every route of the `api` blueprint, served under `server_url`."""
     place_id = {"name": "place_id", "in": "path", "required": True, "description": "A place's id.",
                 "schema": {"type": "integer", "minimum": 1, "maximum": INT4_MAX}}
@@ -291,8 +346,9 @@ def openapi_document(server_url: str, *, limit_max: int, default_limit: int, max
         "Submissions (the POST operations) take only `Content-Type: application/json`, which a cross-site HTML "
         "form cannot send, and a request whose `Origin` header is not this server's is refused with 403: that "
         "is the CSRF protection, so no token is needed. Anonymous submissions are grouped by a device cookie.\n\n"
-        f"Rate limits: submissions are limited to {submission_limit.replace(';', ', ')}, counted per client "
-        "address and separately per account (or device); past them the answer is 429 with `Retry-After`. "
+        f"Rate limits: submissions are limited to {submission_limit.replace(';', ', ')} per account (or "
+        f"device), and to {address_limit.replace(';', ', ')} per client address; past them the answer is 429 "
+        "with `Retry-After`. "
         "Reads are not limited."
     )
     return {
@@ -301,7 +357,8 @@ def openapi_document(server_url: str, *, limit_max: int, default_limit: int, max
                  "license": {"name": "ODbL-1.0 (data)", "url": "https://opendatacommons.org/licenses/odbl/1-0/"}},
         "servers": [{"url": server_url.rstrip("/")}],
         "tags": [{"name": "places", "description": "Reading the published places."},
-                 {"name": "submissions", "description": "Proposing changes; reviewed by moderators."}],
+                 {"name": "submissions", "description": "Proposing changes; reviewed by moderators."},
+                 {"name": "checks", "description": "Checking places again: what is due, and peer checks."}],
         "paths": {
             "/places": {
                 "get": {
@@ -362,6 +419,65 @@ def openapi_document(server_url: str, *, limit_max: int, default_limit: int, max
             "/places/{place_id}/corrections": {"parameters": [place_id], **_submission(
                 "submit_correction", "Propose a new name, category or position, or that it is gone", "Correction",
                 on_place=True, stale=True)},
+            "/places/{place_id}/still-correct": {"parameters": [place_id], **_submission(
+                "still_correct", "Confirm that a place's values are still correct", "StillCorrect",
+                on_place=True, stale=True)},
+            "/places/{place_id}/skip": {"parameters": [place_id], "post": {
+                "operationId": "skip", "tags": ["checks"], "summary": "Can't tell: do not offer this place again",
+                "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Skip")}}},
+                "responses": {"204": {"description": "Noted for this account or device."},
+                              **_errors("400", "403", "404", "413", "415")}}},
+            "/check": {
+                "get": {
+                    "operationId": "check", "tags": ["checks"],
+                    "summary": "The places nearest a point that are due for a check",
+                    "description": "Status unknown, never confirmed, or confirmed too long ago (RECHECK_AFTER_DAYS; "
+                                   "sooner for limited and no); leaving out places this volunteer skipped or "
+                                   "already answered. Nearest first.",
+                    "parameters": [
+                        _query("near", "lon,lat of the volunteer.", {"type": "string", "pattern": NEAR},
+                               required=True),
+                        _query("limit", "At most this many places.", {"type": "integer", "minimum": 1,
+                                                                      "maximum": CHECK_LIMIT_MAX, "default": 10}),
+                        _query("event", "Only inside this mapping event's area (its slug).",
+                               {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,63}$"}),
+                    ],
+                    "responses": {"200": {"description": "A GeoJSON FeatureCollection.",
+                                          "content": {GEOJSON: {"schema": _ref("DuePlaces")}}},
+                                  **_errors("400", "404")},
+                },
+            },
+            "/peer-checks": {
+                "get": {
+                    "operationId": "peer_checks", "tags": ["checks"],
+                    "summary": "Recent changes by other volunteers near a point, to agree or disagree with",
+                    "parameters": [
+                        _query("near", "lon,lat of the volunteer.", {"type": "string", "pattern": NEAR},
+                               required=True),
+                        _query("limit", "At most this many changes.", {"type": "integer", "minimum": 1,
+                                                                       "maximum": CHECK_LIMIT_MAX, "default": 10}),
+                    ],
+                    "responses": {"200": {"description": "Changes; empty with `sign_in_required` when anonymous.",
+                                          "content": {JSON: {"schema": _ref("PeerChecks")}}},
+                                  **_errors("400")},
+                },
+            },
+            "/revisions/{revision_id}/votes": {
+                "parameters": [{"name": "revision_id", "in": "path", "required": True,
+                                "description": "A change's id (from /peer-checks).",
+                                "schema": {"type": "integer", "minimum": 1, "maximum": INT4_MAX}}],
+                "post": {
+                    "operationId": "vote", "tags": ["checks"],
+                    "summary": "Agree or disagree with another volunteer's change (signed in)",
+                    "description": f"Agreement adds to the author's trust; when enough volunteers disagree "
+                                   f"(VOTES_TO_REOPEN) the value goes back to the moderators. Voting again "
+                                   f"changes the vote. Limited like submissions ({submission_limit}).",
+                    "requestBody": {"required": True, "content": {JSON: {"schema": _ref("Vote")}}},
+                    "responses": {"201": {"description": "The vote and the change's counts.",
+                                          "content": {JSON: {"schema": _ref("VoteResult")}}},
+                                  **_errors("400", "403", "404", "413", "415", "429")},
+                },
+            },
             "/openapi.json": {
                 "get": {"operationId": "openapi", "summary": "This document",
                         "responses": {"200": {"description": "OpenAPI 3.0",

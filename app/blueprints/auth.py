@@ -1,4 +1,4 @@
-"""Register, sign in, sign out, change the password.
+"""Register, sign in, sign out, change the password, choose whether the display name is public.
 
 Sign-in failures are throttled per account and per client address (only failures count, so a person who
 types their password right is never held up), and registration per address, in the shared limiter store.
@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.db import get_session
@@ -76,6 +76,10 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField("New password (at least 10 characters)", validators=[DataRequired()])
 
 
+class PublicNameForm(FlaskForm):
+    public_name = BooleanField("Show my display name publicly (leaderboards, place histories)")
+
+
 def _safe_next(target: str | None) -> str:
     """Only follow a local path, never another host (open redirect).
 
@@ -138,10 +142,32 @@ def logout():
     return redirect(url_for("pages.index"))
 
 
+def _profile(password_form: PasswordForm, public_name_form: PublicNameForm | None = None):
+    # A form not being submitted shows the saved values, never the fields of the other form's request.
+    if public_name_form is None:
+        public_name_form = PublicNameForm(formdata=None, public_name=current_user.public_name)
+    return render_template("auth/profile.html", user=current_user, password_form=password_form,
+                           public_name_form=public_name_form)
+
+
 @bp.get("/")
 @login_required
 def profile():
-    return render_template("auth/profile.html", user=current_user, password_form=PasswordForm())
+    return _profile(PasswordForm())
+
+
+@bp.post("/public-name")
+@login_required
+def public_name():
+    form = PublicNameForm()
+    if form.validate_on_submit():
+        session = get_session()
+        accounts.set_public_name(session, current_user, form.public_name.data)
+        session.commit()
+        flash("Public pages now show your display name." if current_user.public_name
+              else "You are anonymous on public pages: they say “a volunteer”.", "success")
+        return redirect(url_for("auth.profile"), 303)
+    return _profile(PasswordForm(formdata=None), form), 400
 
 
 @bp.post("/password")
@@ -160,4 +186,4 @@ def change_password():
             login_user(current_user._get_current_object())
             flash("Your password is changed. You were signed out everywhere else.", "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", user=current_user, password_form=form), 400
+    return _profile(form), 400

@@ -1,10 +1,9 @@
 """Public pages: the map and the visitor's own submissions."""
 
 from flask import Blueprint, current_app, render_template
-from flask_login import current_user
 
 from app.db import get_session
-from app.device import device_hash
+from app.device import current_volunteer
 from app.queries.submissions import list_for_author
 from geo.categories import CATEGORIES
 
@@ -21,6 +20,6 @@ def index():
 
 @bp.get("/my/submissions")
 def my_submissions():
-    user_id = current_user.id if current_user.is_authenticated else None
-    listing = list_for_author(get_session(), user_id, None if user_id else device_hash())
+    volunteer = current_volunteer()
+    listing = list_for_author(get_session(), volunteer.user.id if volunteer.user else None, volunteer.device_hash)
     return render_template("my_submissions.html", submissions=listing)

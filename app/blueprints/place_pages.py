@@ -5,9 +5,12 @@ from flask_login import current_user
 
 from app.db import get_session
 from app.queries.history import get_visible_place, list_revisions
+from app.timefmt import ago
 from geo.categories import CATEGORY_BY_KEY
 
 bp = Blueprint("place_pages", __name__, url_prefix="/places")
+# "checked 3 years ago": for any page that says how old a value is.
+bp.add_app_template_filter(ago, "ago")
 
 
 @bp.get("/<int:place_id>")

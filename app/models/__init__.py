@@ -2,7 +2,17 @@
 
 from app.models.audit import MODERATION_ACTIONS, REVISION_SOURCES, ModerationEvent, Revision
 from app.models.base import Base
+from app.models.engagement import CheckSkip, EventParticipant, MappingEvent, Notice, Vote
 from app.models.places import Place, PlaceGridCell
+from app.models.stats import (
+    AreaCount,
+    ContributionWeek,
+    CoverageWeek,
+    LatencyHour,
+    LatencyMinute,
+    PendingCount,
+    PlaceCount,
+)
 from app.models.submissions import REJECT_REASONS, SUBMISSION_KINDS, SUBMISSION_STATES, Submission
 from app.models.users import ROLES, DeviceBan, User
 
@@ -10,4 +20,6 @@ __all__ = [
     "Base", "User", "DeviceBan", "ROLES", "Place", "PlaceGridCell", "Submission", "SUBMISSION_KINDS",
     "SUBMISSION_STATES",
     "REJECT_REASONS", "Revision", "ModerationEvent", "MODERATION_ACTIONS", "REVISION_SOURCES",
+    "Vote", "CheckSkip", "Notice", "MappingEvent", "EventParticipant",
+    "PlaceCount", "AreaCount", "CoverageWeek", "ContributionWeek", "PendingCount", "LatencyMinute", "LatencyHour",
 ]

@@ -9,7 +9,7 @@ from app.models.base import Base, in_list
 REVISION_SOURCES = ("moderation", "auto_approval", "correction", "import", "revert", "undo", "demo")
 MODERATION_ACTIONS = (
     "claim", "release", "approve", "reject", "skip", "undo", "revert", "hide", "unhide", "dismiss",
-    "correct", "ban", "unban", "role_change", "auto_approve", "import", "import_conflict",
+    "correct", "ban", "unban", "role_change", "auto_approve", "import", "import_conflict", "reopen",
 )
 
 
@@ -23,6 +23,7 @@ class Revision(Base):
         Index("ix_revisions_submission_id", "submission_id"),
         Index("ix_revisions_actor_id", "actor_id"),
         Index("ix_revisions_place_id_created_at", "place_id", "created_at"),
+        Index("ix_revisions_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +36,9 @@ class Revision(Base):
     before: Mapped[dict] = mapped_column(JSONB)
     after: Mapped[dict] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Peer checks: how many signed-in volunteers agree and disagree with this change (kept with the votes).
+    agree_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    disagree_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ModerationEvent(Base):

@@ -10,8 +10,9 @@ from geo.fields import SUBMISSION_KINDS
 from geo.vocabulary import REJECT_REASONS
 
 # The kinds and the fields each carries: geo/fields.py.
-# volunteer: sent by a person (signed in or an anonymous device); import: a conflict the OSM importer raised.
-SUBMISSION_ORIGINS = ("volunteer", "import")
+# volunteer: sent by a person (signed in or an anonymous device); import: a conflict the OSM importer raised;
+# vote: a value that enough volunteers disagreed with, reopened for a moderator (a report naming the revision).
+SUBMISSION_ORIGINS = ("volunteer", "import", "vote")
 SUBMISSION_STATES = ("pending", "approved", "rejected", "superseded", "withdrawn")
 TERMINAL_STATES = ("approved", "rejected", "superseded", "withdrawn")
 
@@ -24,7 +25,7 @@ class Submission(Base):
         CheckConstraint(f"reason_code IS NULL OR {in_list('reason_code', REJECT_REASONS)}", name="reason_code"),
         CheckConstraint("state <> 'rejected' OR reason_code IS NOT NULL", name="rejection_has_reason"),
         CheckConstraint(in_list("origin", SUBMISSION_ORIGINS), name="origin"),
-        CheckConstraint("origin = 'import' OR author_id IS NOT NULL OR device_hash IS NOT NULL", name="has_author"),
+        CheckConstraint("origin <> 'volunteer' OR author_id IS NOT NULL OR device_hash IS NOT NULL", name="has_author"),
         CheckConstraint("kind = 'new_place' OR place_id IS NOT NULL", name="place_required"),
         CheckConstraint("(claimed_by_id IS NULL) = (claim_expires_at IS NULL)", name="claim_complete"),
         CheckConstraint("char_length(reason_note) <= 500", name="reason_note_length"),
@@ -32,8 +33,14 @@ class Submission(Base):
         Index("ix_submissions_pending_queue", "created_at", "id", postgresql_where=text("state = 'pending'")),
         Index("ix_submissions_place_id", "place_id"),
         Index("ix_submissions_author_id", "author_id"),
+        # An author's record (trust) counts decided submissions only: this index holds just those.
+        Index("ix_submissions_author_decided", "author_id", "state",
+              postgresql_where=text("state IN ('approved', 'rejected')")),
         Index("ix_submissions_device_hash", "device_hash"),
         Index("ix_submissions_geom", "geom", postgresql_using="gist"),
+        # One open dispute per change, however many more volunteers disagree.
+        Index("ux_submissions_open_dispute", "revision_id", unique=True,
+              postgresql_where=text("state = 'pending' AND revision_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +63,8 @@ class Submission(Base):
     reason_code: Mapped[str | None] = mapped_column(String(16))
     reason_note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # For a reopened value (origin vote): the applied change the volunteers disagreed with.
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id", use_alter=True))
 
     @property
     def is_terminal(self) -> bool:

@@ -2,12 +2,13 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, func, text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, in_list
 
-ROLES = ("volunteer", "moderator", "admin")
+# organiser: runs mapping events (moderators and admins may too).
+ROLES = ("volunteer", "organiser", "moderator", "admin")
 
 
 def new_session_token() -> str:
@@ -29,6 +30,8 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     banned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ban_reason: Mapped[str | None] = mapped_column(String(500))
+    # Opt-in: only then does the display name appear on public pages (leaderboards, histories); else "a volunteer".
+    public_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     # Part of every session cookie; a new token ends all sessions issued with the old one.
     session_token: Mapped[str] = mapped_column(
         String(64), default=new_session_token, server_default=text("replace(gen_random_uuid()::text, '-', '')"))
@@ -47,6 +50,15 @@ class User(UserMixin, Base):
     @property
     def is_moderator(self) -> bool:
         return self.role in ("moderator", "admin")
+
+    @property
+    def may_organise(self) -> bool:
+        return self.role in ("organiser", "moderator", "admin")
+
+    @property
+    def public_label(self) -> str | None:
+        """The name public pages may show, or None when the volunteer stays anonymous (the default)."""
+        return self.display_name if self.public_name else None
 
     @property
     def is_admin(self) -> bool:

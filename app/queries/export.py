@@ -33,7 +33,7 @@ CHUNK_BYTES = 256 * 1024
 FEATURE_SEPARATOR = b"\x1e"
 IDS_PER_ROW = 1000
 # Bump when the feature format changes, so caches holding the old format are not answered 304.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: features carry check_date:wheelchair
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ def feature_sql(table: str, *, full: bool) -> str:
         # Whole seconds, in the transaction's time zone (the exports and the API set UTC).
         pairs += [f"'osm_type', {table}.osm_type", f"'osm_id', {table}.osm_id",
                   f"'updated_at', date_trunc('second', {table}.updated_at)",
-                  f"'last_verified_at', date_trunc('second', {table}.last_verified_at)"]
+                  f"'last_verified_at', date_trunc('second', {table}.last_verified_at)",
+                  # OSM's date of the last survey of the wheelchair value, so a merge upstream can carry it.
+                  f"'check_date:wheelchair', to_char({table}.last_verified_at, 'YYYY-MM-DD')"]
     else:
         pairs += [f"'{old}', {table}.{old}" for old in DEPRECATED_ALIASES if any(f.key == old for f in fields)]
     return (f"""concat('{{"type":"Feature","id":', {table}.id, ',"geometry":', ST_AsGeoJSON({table}.geom, 7), """

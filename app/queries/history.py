@@ -13,7 +13,8 @@ from geo.fields import PLACE_FIELDS
 @dataclass
 class HistoryEntry:
     revision: Revision
-    actor_name: str | None
+    actor_name: str | None         # for moderators' eyes only
+    actor_public_name: str | None  # the name public pages may show: only when the actor opted in
     actor_role: str | None
     submission_kind: str | None
     submission_anonymous: bool
@@ -24,15 +25,19 @@ class HistoryEntry:
 
 
 def list_revisions(session: Session, place_id: int) -> list[HistoryEntry]:
-    """The place's revisions, newest first, with who made each and from which kind of submission."""
-    stmt = (select(Revision, User.display_name, User.role, Submission.kind, Submission.author_id,
+    """The place's revisions, newest first, with who made each and from which kind of submission.
+
+    A public page names the actor only if they chose a public name (users.public_name); otherwise it says
+    "a volunteer" or "a moderator". Moderators see every name.
+    """
+    stmt = (select(Revision, User.display_name, User.public_name, User.role, Submission.kind, Submission.author_id,
                    Submission.origin)
             .outerjoin(User, User.id == Revision.actor_id)
             .outerjoin(Submission, Submission.id == Revision.submission_id)
             .where(Revision.place_id == place_id).order_by(Revision.version.desc()))
-    return [HistoryEntry(revision, name, role, kind,
+    return [HistoryEntry(revision, name, name if public else None, role, kind,
                          submission_anonymous=kind is not None and author_id is None and origin == "volunteer")
-            for revision, name, role, kind, author_id, origin in session.execute(stmt)]
+            for revision, name, public, role, kind, author_id, origin in session.execute(stmt)]
 
 
 def values_at_version(session: Session, place_id: int, version: int) -> dict:

@@ -1,18 +1,19 @@
 """Read-side queries of the moderation queue: filters, counts, the list, the review screen and the audit log."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from geoalchemy2 import Geography
 from geoalchemy2.shape import to_shape
-from sqlalchemy import and_, cast, func, not_, or_, select
+from sqlalchemy import and_, case, cast, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFound
-from app.models import DeviceBan, ModerationEvent, Place, Submission, User
+from app.models import DeviceBan, ModerationEvent, Place, Revision, Submission, User
 from app.models.base import utcnow
 from app.models.submissions import SUBMISSION_KINDS
 from app.policy import DEFAULT_POLICY, ModerationPolicy
+from app.queries.stats import pending_by_kind_statement
 from geo.bbox import BBox
 from geo.fields import FIELDS, KINDS
 
@@ -26,19 +27,22 @@ class QueueFilters:
     bbox: BBox | None = None
     author_types: tuple[str, ...] = ()
     ages: tuple[str, ...] = ()
+    # oldest: first come, first served; disagreement: the values most volunteers disagree with first.
+    sort: str = "oldest"
 
     def as_args(self) -> dict:
         """The filters as query-string arguments, to keep them across pages and in the session."""
         args = {"kind": ",".join(self.kinds), "author": ",".join(self.author_types), "age": ",".join(self.ages),
-                "bbox": ",".join(f"{v:g}" for v in self.bbox.as_tuple()) if self.bbox else ""}
+                "bbox": ",".join(f"{v:g}" for v in self.bbox.as_tuple()) if self.bbox else "",
+                "sort": "" if self.sort == "oldest" else self.sort}
         return {k: v for k, v in args.items() if v}
 
 
 def _author_clause(kind: str, policy: ModerationPolicy):
     if kind == "anonymous":
         return and_(Submission.origin == "volunteer", Submission.author_id.is_(None))
-    if kind == "import":
-        return Submission.origin == "import"
+    if kind in ("import", "vote"):
+        return Submission.origin == kind
     trusted = Submission.author_id.in_(policy.trusted_user_ids())
     if kind == "trusted":
         return trusted
@@ -70,11 +74,22 @@ def filter_clauses(filters: QueueFilters, policy: ModerationPolicy = DEFAULT_POL
 
 
 def pending_counts_statement(filters: QueueFilters | None = None, policy: ModerationPolicy = DEFAULT_POLICY):
-    """Select pending submissions per kind, and per kind how many match the filters, in one scan."""
-    clauses = filter_clauses(filters or QueueFilters(), policy)
-    matching = func.count().filter(and_(*clauses)) if clauses else func.count()
-    return (select(Submission.kind, func.count(), matching).where(Submission.state == "pending")
-            .group_by(Submission.kind))
+    """Select pending submissions per kind, and per kind how many match the filters.
+
+    The totals come from the queue's rollup (stats_pending, kept exact by a trigger), never from a scan of the
+    pending rows, and so does the matching count when nothing but the kind is filtered. Other filters (area,
+    author, age) count the pending rows they match.
+    """
+    filters = filters or QueueFilters()
+    totals = pending_by_kind_statement().subquery()
+    if not filter_clauses(replace(filters, kinds=()), policy):
+        matched = case((totals.c.kind.in_(filters.kinds), totals.c.n), else_=0) if filters.kinds else totals.c.n
+        return select(totals.c.kind, totals.c.n, matched)
+    matching = (select(Submission.kind, func.count().label("n"))
+                .where(Submission.state == "pending", *filter_clauses(filters, policy))
+                .group_by(Submission.kind).subquery())
+    return (select(totals.c.kind, totals.c.n, func.coalesce(matching.c.n, 0))
+            .outerjoin(matching, matching.c.kind == totals.c.kind))
 
 
 def pending_counts(session: Session, filters: QueueFilters | None = None,
@@ -101,12 +116,16 @@ def queue_statement(filters: QueueFilters, policy: ModerationPolicy = DEFAULT_PO
                     limit: int = QUEUE_PAGE_SIZE, offset: int = 0):
     """The list of pending submissions, oldest first (shared with the benchmark's bare-SQL baseline)."""
     author, holder = aliased(User), aliased(User)
-    return (select(Submission, Place.name, author.display_name, holder.display_name)
-            .outerjoin(Place, Place.id == Submission.place_id)
-            .outerjoin(author, author.id == Submission.author_id)
-            .outerjoin(holder, and_(holder.id == Submission.claimed_by_id, Submission.claim_expires_at > utcnow()))
-            .where(Submission.state == "pending", *filter_clauses(filters, policy))
-            .order_by(Submission.created_at, Submission.id).limit(limit).offset(offset))
+    statement = (select(Submission, Place.name, author.display_name, holder.display_name)
+                 .outerjoin(Place, Place.id == Submission.place_id)
+                 .outerjoin(author, author.id == Submission.author_id)
+                 .outerjoin(holder, and_(holder.id == Submission.claimed_by_id,
+                                         Submission.claim_expires_at > utcnow()))
+                 .where(Submission.state == "pending", *filter_clauses(filters, policy)))
+    if filters.sort == "disagreement":
+        statement = (statement.outerjoin(Revision, Revision.id == Submission.revision_id)
+                     .order_by(func.coalesce(Revision.disagree_count, 0).desc()))
+    return statement.order_by(Submission.created_at, Submission.id).limit(limit).offset(offset)
 
 
 def list_queue(session: Session, filters: QueueFilters, policy: ModerationPolicy = DEFAULT_POLICY, *,
@@ -119,8 +138,7 @@ def list_queue(session: Session, filters: QueueFilters, policy: ModerationPolicy
     author_ids = {r.submission.author_id for r in rows if r.submission.author_id is not None}
     trusted = set()
     if author_ids:
-        ids = policy.trusted_user_ids().subquery().c[0]
-        trusted = set(session.scalars(select(ids).where(ids.in_(author_ids))))
+        trusted = set(session.scalars(policy.trusted_user_ids(among=sorted(author_ids))))
     for row in rows:
         row.author_type = author_type(row.submission, trusted)
     return rows
@@ -128,8 +146,8 @@ def list_queue(session: Session, filters: QueueFilters, policy: ModerationPolicy
 
 def author_type(submission: Submission, trusted_ids: set[int]) -> str:
     """anonymous, new, trusted or import, as the queue's author filter names them."""
-    if submission.origin == "import":
-        return "import"
+    if submission.origin in ("import", "vote"):
+        return submission.origin
     if submission.author_id is None:
         return "anonymous"
     return "trusted" if submission.author_id in trusted_ids else "new"
@@ -137,7 +155,7 @@ def author_type(submission: Submission, trusted_ids: set[int]) -> str:
 
 @dataclass
 class AuthorRecord:
-    kind: str  # "user", "device" or "import"
+    kind: str  # "user", "device", "import" or "vote"
     approved: int = 0
     rejected: int = 0
     pending: int = 0
@@ -149,8 +167,8 @@ class AuthorRecord:
 
 def author_record(session: Session, submission: Submission) -> AuthorRecord:
     """What a moderator should know about who sent a submission (never an email or IP address)."""
-    if submission.origin == "import":
-        return AuthorRecord(kind="import")
+    if submission.origin in ("import", "vote"):
+        return AuthorRecord(kind=submission.origin)
     if submission.author_id is not None:
         where = Submission.author_id == submission.author_id
     else:
@@ -272,6 +290,8 @@ class ReviewContext:
     nearby: list[tuple[Place, float]]
     holder: User | None
     by_author: list[Submission]
+    # For a value reopened by votes: the change the volunteers disagree with (its counts are kept on it).
+    disputed: Revision | None = None
 
 
 def review_context(session: Session, submission: Submission) -> ReviewContext:
@@ -297,4 +317,5 @@ def review_context(session: Session, submission: Submission) -> ReviewContext:
         same_place=pending_for_place(session, place.id, exclude_id=submission.id) if place is not None else [],
         nearby=neighbours(session, lon, lat, exclude_place_id=place.id if place is not None else None),
         holder=holder, by_author=pending_by_author_id(session, submission.author_id, submission.device_hash)
-        if submission.origin == "volunteer" else [])
+        if submission.origin == "volunteer" else [],
+        disputed=session.get(Revision, submission.revision_id) if submission.revision_id is not None else None)

@@ -82,6 +82,13 @@ def change_password(session: Session, user: User, current: str, new: str) -> Use
     return user
 
 
+def set_public_name(session: Session, user: User, public: bool) -> User:
+    """Choose whether public pages (leaderboards, place histories) show the display name; the default is no."""
+    user.public_name = bool(public)
+    session.flush()
+    return user
+
+
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:

@@ -9,11 +9,12 @@ all in the caller's transaction (DESIGN.md invariant 1).
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.errors import AppError, Conflict, NotFound, ValidationError
-from app.models import Place, Submission, User
+from app.models import Notice, Place, Submission, User
 from app.models.base import utcnow
+from app.models.engagement import NOTICE_VERDICTS
 from app.models.submissions import REJECT_REASONS
 from app.services.audit import record_event
 from app.services.places import apply_change, create_place, get_place
@@ -81,13 +82,17 @@ def ensure_not_claimed_by_other(submission: Submission, moderator: User) -> None
                              "take the next one from the queue.", "submission_id")
 
 
-def finish(submission: Submission, state: str, moderator: User | None) -> None:
-    """Put a submission in its terminal state and drop its claim."""
+def finish(submission: Submission, state: str, moderator: User | None, *, notify: bool = True) -> None:
+    """Put a submission in its terminal state, drop its claim, and tell its volunteer of the verdict."""
     submission.state = state
     submission.decided_by_id = moderator.id if moderator else None
     submission.decided_at = utcnow()
     submission.claimed_by_id = None
     submission.claim_expires_at = None
+    if notify and submission.origin == "volunteer" and state in NOTICE_VERDICTS:
+        object_session(submission).add(Notice(
+            user_id=submission.author_id, device_hash=None if submission.author_id else submission.device_hash,
+            submission_id=submission.id, verdict=state))
 
 
 def _apply(session: Session, submission: Submission, actor: User | None, revision_source: str) -> None:
@@ -136,7 +141,8 @@ def approve(session: Session, submission_id: int, moderator: User, *, auto: bool
         if submission.base_version is not None and place.version != submission.base_version and not over_conflict:
             raise StaleBaseVersion(submission, place)
     _apply(session, submission, moderator, "auto_approval" if auto else "moderation")
-    finish(submission, "approved", moderator)
+    # A trusted volunteer sees their answer applied at once: a notice would only repeat it.
+    finish(submission, "approved", moderator, notify=not auto)
     submission.auto_approved = auto
     record_event(session, moderator, "auto_approve" if auto else "approve", submission_id=submission.id,
                  place_id=submission.place_id, details={"kind": submission.kind})

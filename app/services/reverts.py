@@ -5,11 +5,11 @@ event, in the caller's transaction (DESIGN.md invariant 1).
 """
 
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, ValidationError
-from app.models import Place, Revision, Submission, User
+from app.models import Notice, Place, Revision, Submission, User
 from app.models.base import utcnow
 from app.policy import DEFAULT_POLICY, ModerationPolicy
 from app.queries.history import values_at_version
@@ -75,6 +75,8 @@ def undo_decision(session: Session, submission_id: int, moderator: User, *,
         apply_change(session, place, restore, revision_source="undo", actor=moderator, submission_id=submission.id,
                      verified=False)
     previous = {"state": submission.state, "reason_code": submission.reason_code}
+    # The verdict is taken back, so is the news of it (if the volunteer has not read it yet).
+    session.execute(delete(Notice).where(Notice.submission_id == submission.id, Notice.read_at.is_(None)))
     submission.state = "pending"
     submission.decided_by_id = None
     submission.decided_at = None

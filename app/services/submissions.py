@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app import validation
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import DeviceBan, Place, Submission, User
-from app.policy import DEFAULT_POLICY, STAFF_ROLES, ModerationPolicy
+from app.policy import DEFAULT_POLICY, STAFF_ROLES, ModerationPolicy, agreements_by_author
 from app.services import moderation
 from app.services.places import place_point
 from geo.fields import KINDS
@@ -42,8 +42,14 @@ def author_record(session: Session, user_id: int) -> tuple[int, int]:
     approved, rejected = session.execute(
         select(func.count(case((Submission.state == "approved", 1))),
                func.count(case((Submission.state == "rejected", 1))))
-        .where(Submission.author_id == user_id)).one()
+        .where(Submission.author_id == user_id, Submission.state.in_(("approved", "rejected")))).one()
     return approved, rejected
+
+
+def agreements_received(session: Session, user_id: int) -> int:
+    """How many agreeing votes other volunteers gave the user's applied changes."""
+    found = agreements_by_author(among=[user_id]).subquery()
+    return session.scalar(select(found.c.agreed)) or 0
 
 
 def is_trusted(session: Session, user: User | None, policy: ModerationPolicy = DEFAULT_POLICY) -> bool:
@@ -51,8 +57,15 @@ def is_trusted(session: Session, user: User | None, policy: ModerationPolicy = D
     if user is None:
         return False
     # Staff are trusted whatever their record (unless banned), so theirs is not read.
-    approved, rejected = (0, 0) if user.role in STAFF_ROLES else author_record(session, user.id)
-    return policy.is_trusted(role=user.role, banned=user.is_banned, approved=approved, rejected=rejected)
+    if user.role in STAFF_ROLES:
+        approved, rejected, agreed = 0, 0, 0
+    else:
+        approved, rejected = author_record(session, user.id)
+        # Agreement is read only when the record alone falls short: most submissions never need it.
+        agreed = 0 if policy.is_trusted(role=user.role, banned=False, approved=approved,
+                                        rejected=rejected) else agreements_received(session, user.id)
+    return policy.is_trusted(role=user.role, banned=user.is_banned, approved=approved, rejected=rejected,
+                             agreed=agreed)
 
 
 def ensure_may_submit(session: Session, submitter: Submitter) -> None:
@@ -137,6 +150,12 @@ def submit_correction(session: Session, submitter: Submitter, place_id: int, val
                       base_version=None, *, policy: ModerationPolicy = DEFAULT_POLICY) -> Submission:
     """Propose a new name, category or location for a place, or that it is closed."""
     return _submit_change(session, submitter, "correction", place_id, values, base_version, policy)
+
+
+def submit_still_correct(session: Session, submitter: Submitter, place_id: int, base_version=None, *,
+                         policy: ModerationPolicy = DEFAULT_POLICY) -> Submission:
+    """Confirm a place's values as they are: approved, it moves last_verified_at and changes nothing else."""
+    return _submit_change(session, submitter, "still_correct", place_id, {}, base_version, policy)
 
 
 def submit_report(session: Session, submitter: Submitter, place_id: int, values: dict) -> Submission:

@@ -1,5 +1,6 @@
 /* StepFree map page: places for the visible area, the place sheet with one-tap status, adding a place.
- * Plain JavaScript on Leaflet. User text is always set with textContent, never as HTML. */
+ * Plain JavaScript on Leaflet. User text is always set with textContent, never as HTML.
+ * Needs outbox.js (answers kept while offline) and freshness.js (when a place was last checked). */
 (function () {
   "use strict";
 
@@ -7,12 +8,11 @@
   var STATUS_GLYPH = {yes: "✓", limited: "!", no: "✕", unknown: "?"};
   var TOILET_WORDS = {yes: "Wheelchair-accessible toilet", no: "No wheelchair-accessible toilet", unknown: "Toilet not known"};
   var MAX_SPAN = 5.0;           // degrees; the API refuses wider views
-  var OUTBOX_KEY = "stepfree-outbox";
+  var outbox = window.StepFree.outbox, freshness = window.StepFree.freshness;
 
   var el = function (id) { return document.getElementById(id); };
   var mapEl = el("map");
   var config = JSON.parse(mapEl.dataset.config);
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
 
   var map = L.map(mapEl, {zoomControl: false, keyboard: true}).setView(config.center, config.zoom);
   L.control.zoom({position: "bottomright"}).addTo(map);
@@ -24,11 +24,6 @@
 
   // ---- small helpers -------------------------------------------------------------------------
   function setStatus(text) { el("map-status").textContent = text; }
-
-  function formatDate(iso) {
-    if (!iso) { return null; }
-    return new Date(iso).toLocaleDateString(undefined, {year: "numeric", month: "long", day: "numeric"});
-  }
 
   function filters() {
     var statuses = Array.prototype.filter.call(
@@ -260,19 +255,34 @@
     el("sheet-toilets").textContent = TOILET_WORDS[p["toilets:wheelchair"]];
     el("sheet-description").textContent = p["wheelchair:description"] || "";
     el("sheet-description").hidden = !p["wheelchair:description"];
-    var verified = formatDate(p.last_verified_at);
-    el("sheet-verified").textContent = verified ? "Last checked on " + verified + "." : "Not checked by a volunteer yet.";
+    fillVerified(p.last_verified_at);
     var pending = el("sheet-pending");
     if (p.your_pending && p.your_pending.length) {
-      pending.textContent = "Your update from " + formatDate(p.your_pending[0].submitted_at) + " awaits review by a moderator.";
+      pending.textContent = "Your update from " + freshness.longDate(p.your_pending[0].submitted_at) + " awaits review by a moderator.";
       pending.hidden = false;
     } else {
       pending.hidden = true;
     }
     el("sheet-page-link").href = "/places/" + feature.id;
-    document.querySelectorAll(".answer").forEach(function (b) {
+    document.querySelectorAll(".answer[data-wheelchair]").forEach(function (b) {
       b.setAttribute("aria-pressed", b.dataset.wheelchair === p.wheelchair ? "true" : "false");
     });
+    // Confirming makes sense only for a known status; an unknown one is answered with the buttons above.
+    el("still-correct").hidden = p.wheelchair === "unknown";
+    el("still-correct-value").textContent = "It is still " + STATUS_WORDS[p.wheelchair].toLowerCase() + ".";
+  }
+
+  // "Checked 3 years ago (12 March 2021)", the exact day in a <time> element; or that nobody ever checked.
+  function fillVerified(iso) {
+    var line = el("sheet-verified");
+    line.textContent = freshness.checked(iso);
+    if (!iso) { return; }
+    var time = document.createElement("time");
+    time.dateTime = iso;
+    time.textContent = freshness.longDate(iso);
+    line.appendChild(document.createTextNode(" ("));
+    line.appendChild(time);
+    line.appendChild(document.createTextNode(")."));
   }
 
   function sheetMessage(text, isError) {
@@ -281,37 +291,25 @@
     m.classList.toggle("is-error", !!isError);
   }
 
-  function send(url, body) {
-    return fetch(url, {method: "POST", headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-                       body: JSON.stringify(body), credentials: "same-origin"})
-      .then(function (r) {
-        return r.json().then(function (data) { return {status: r.status, data: data}; });
-      });
-  }
-
-  // A phone on a poor connection: keep the answer on the device and send it when back online.
-  function keepForLater(url, body) {
-    var outbox = JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]");
-    outbox.push({url: url, body: body});
-    localStorage.setItem(OUTBOX_KEY, JSON.stringify(outbox));
-  }
-
+  // A phone on a poor connection: answers wait in the outbox and go when the phone is back online.
   function flushOutbox() {
-    var outbox = JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]");
-    if (!outbox.length) { return; }
-    localStorage.setItem(OUTBOX_KEY, "[]");
-    outbox.forEach(function (item) {
-      send(item.url, item.body).then(function (res) {
-        setStatus(res.status === 201 ? "An answer saved while offline was sent: " + res.data.message
-                                     : "An answer saved while offline was refused: " + res.data.error.message);
-      }).catch(function () { keepForLater(item.url, item.body); });
+    outbox.flush(function (item, res) {
+      var about = item.label ? " for " + item.label : "";
+      if (res.status < 300) {
+        setStatus("An answer" + about + " saved while offline was sent." + (res.data.message ? " " + res.data.message : ""));
+      } else {
+        setStatus("An answer" + about + " saved while offline was refused: " +
+                  (res.data.error ? res.data.error.message : "the server could not take it."));
+      }
     });
   }
   window.addEventListener("online", flushOutbox);
 
   function submit(url, body, onDone, errorEl) {
     if (errorEl) { errorEl.hidden = true; }
-    return send(url, body).then(function (res) {
+    var about = state.current && state.current.properties.name;
+    // The second handler hears only a failed request: an error in handling the answer must not send it twice.
+    return outbox.post(url, body).then(function (res) {
       if (res.status === 201) {
         onDone(res.data);
         return;
@@ -322,8 +320,8 @@
       }
       if (errorEl) { errorEl.textContent = error.message; errorEl.hidden = false; }
       sheetMessage(error.message, true);
-    }).catch(function () {
-      keepForLater(url, body);
+    }, function () {
+      outbox.keep(url, body, about);
       sheetMessage("No connection. Your answer is kept on this phone and will be sent when you are back online.", true);
     });
   }
@@ -335,12 +333,18 @@
     openPlace(state.current.id, null, {keepMessage: true});
   }
 
-  document.querySelectorAll(".answer").forEach(function (button) {
+  document.querySelectorAll(".answer[data-wheelchair]").forEach(function (button) {
     button.addEventListener("click", function () {
       if (!state.current) { return; }
       submit("/api/places/" + state.current.id + "/status",
              {wheelchair: button.dataset.wheelchair, base_version: state.current.properties.version}, afterSubmission);
     });
+  });
+
+  el("still-correct").addEventListener("click", function () {
+    if (!state.current) { return; }
+    submit("/api/places/" + state.current.id + "/still-correct", {base_version: state.current.properties.version},
+           afterSubmission);
   });
 
   el("details-description").addEventListener("input", function () {
@@ -453,7 +457,7 @@
                 description: form.description.value};
     form.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); });
     errorEl.hidden = true;
-    send("/api/places", body).then(function (res) {
+    outbox.post("/api/places", body).then(function (res) {
       if (res.status === 201) {
         form.reset();
         hidePanel("add-sheet");
@@ -466,8 +470,8 @@
       errorEl.textContent = error.message; errorEl.hidden = false;
       var field = error.field && form.querySelector('[name="' + error.field + '"]');
       if (field) { field.setAttribute("aria-invalid", "true"); field.focus(); }
-    }).catch(function () {
-      keepForLater("/api/places", body);
+    }, function () {
+      outbox.keep("/api/places", body, body.name);
       errorEl.textContent = "No connection. The new place is kept on this phone and will be sent when you are back online.";
       errorEl.hidden = false;
     });

@@ -12,6 +12,7 @@ import itertools
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,9 +22,12 @@ from sqlalchemy import select
 
 from app.device import COOKIE as DEVICE_COOKIE
 from app.models import ModerationEvent, Place, Submission, User
+from app.models.base import utcnow
 from app.policy import ModerationPolicy
+from app.queries.stats import FIGURES
 from app.services import bans, moderation, reports, reverts
 from app.services.accounts import create_user
+from app.services.events import create_event, join_event
 from app.services.osm_import import import_file
 from app.services.submissions import (
     Submitter,
@@ -191,6 +195,23 @@ def _seed_submissions(session, users, grid, places) -> None:
     reverts.set_hidden(session, places["trusted"][1].id, True, moderator, reason=f"Hidden: {WHOLE}")
 
 
+EVENT_SLUG = "xss-event"
+EVENT_NAME = f"{PAYLOADS[0]} {PAYLOADS[1]}"
+
+
+def _seed_event(session, users) -> None:
+    """A running mapping event around the places, named and described with payloads, joined by the trusted
+    volunteer, whose (payload) display name is public: the event page and its leaderboard show it."""
+    now = utcnow()
+    event = create_event(session, users["moderator"], {
+        "name": EVENT_NAME, "slug": EVENT_SLUG, "description": WHOLE, "time_zone": "UTC", "goal": "80",
+        "starts_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "bbox": f"{CENTRE[0] - 0.01},{CENTRE[1] - 0.01},{CENTRE[0] + 0.01},{CENTRE[1] + 0.01}"})
+    users["trusted"].public_name = True
+    join_event(session, event, user=users["trusted"], device_hash=None, now=now)
+
+
 def seed(live_app, session, tmp_path) -> Dataset:
     """Commit the whole corpus through the services and an OSM import; note what each page must show."""
     with live_app.app_context():
@@ -198,6 +219,7 @@ def seed(live_app, session, tmp_path) -> Dataset:
         grid = spots()
         places = _seed_places(session, users, grid, tmp_path)
         _seed_submissions(session, users, grid, places)
+        _seed_event(session, users)
         session.commit()
     submissions = session.scalars(select(Submission).order_by(Submission.id)).all()
     data = Dataset(
@@ -241,6 +263,10 @@ def _expect_texts(session, data: Dataset, submissions: list[Submission]) -> None
         if role in ROLES and role != "anonymous":
             show("/account/", [user.display_name], [role])
     show(f"/moderate/ban?user={data.users['banned'].id}", [data.users["banned"].display_name])
+    show(f"/events/{EVENT_SLUG}", [EVENT_NAME, WHOLE, data.users["trusted"].display_name], ROLES)
+    # Rejections reach their authors as notices and on their impact page, with the moderator's note.
+    show("/notices", [f"Rejected: {WHOLE}"], ["volunteer", "anonymous"])
+    show("/me", [f"Rejected: {WHOLE}"], ["volunteer", "anonymous"])
     show("/moderate/log", session.scalars(select(ModerationEvent.reason).where(
         ModerationEvent.action.in_(("ban", "revert", "hide")))).all())
 
@@ -343,9 +369,10 @@ def test_xss_no_page_runs_a_payload_for_any_role(open_as, live_app, live_server,
                "moderate.index": [{}, {"bbox": CORPUS[0]}, {"kind": CORPUS[1]}],
                "moderate.audit_log": [{}, {"since": CORPUS[0], "until": CORPUS[1]}],
                "auth.login": [{}, {"next": CORPUS[0]}],
-               "pages.index": [{}, {"place": CORPUS[0]}]}
+               "pages.index": [{}, {"place": CORPUS[0]}],
+               "check.index": [{}, {"near": f"{CENTRE[0]},{CENTRE[1]}"}, {"event": EVENT_SLUG}]}
     pages = html_pages(live_app, {"place_id": data.place_ids, "submission_id": data.review_ids,
-                                  "collection_id": ["places"]}, queries)
+                                  "collection_id": ["places"], "slug": [EVENT_SLUG], "figure": list(FIGURES)}, queries)
     rendered = {}
     for role in ROLES:
         page = open_as(role, LAPTOP, data.users)
@@ -368,6 +395,31 @@ def test_xss_no_page_runs_a_payload_for_any_role(open_as, live_app, live_server,
         assert path in rendered["admin"], path
     assert {f"/moderate/submissions/{i}" for i in data.pending_ids} <= set(rendered["moderator"])
     assert {f"/places/{i}" for i in data.place_ids} <= set(rendered["anonymous"])
+
+
+def test_xss_check_cards_and_peer_checks_show_text_literally(open_as, live_app, live_server, live_db, tmp_path):
+    data = seed(live_app, live_db, tmp_path)
+    names = set(live_db.scalars(select(Place.name)))
+    page = open_as("volunteer", PHONE, data.users)
+    page.goto(f"{live_server}/check?near={CENTRE[0]},{CENTRE[1]}")
+    # Recent changes by others (the trusted volunteer's payload-named places), before → after in words.
+    expect(page.locator("#peer-list li").first).to_be_visible()
+    assert_inert(page, "the peer checks")
+    shown = page.locator("#peer-list").text_content()
+    assert any(name in shown for name in names if any(p in name for p in PAYLOADS)), shown
+    title, link = page.locator("#check-title"), page.locator("#check-map-link")
+    for _ in range(3):  # card after card, each title a place's name as text
+        expect(title).not_to_be_empty()
+        assert title.text_content() in names
+        assert_inert(page, f"the card of {title.text_content()!r}")
+        shown_place = link.get_attribute("href")
+        page.get_by_role("button", name="Can't tell").tap()
+        # The next card, or the end of what is due here.
+        page.wait_for_function("""href => !document.getElementById("check-done").hidden
+            || document.getElementById("check-map-link").getAttribute("href") !== href""", arg=shown_place)
+        assert_inert(page, "the answer's announcement")
+        if page.locator("#check-done").is_visible():
+            break
 
 
 def test_xss_map_list_sheet_and_search_show_text_literally(open_as, live_app, live_server, live_db, tmp_path):
