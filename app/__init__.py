@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
         ogc,
         pages,
         place_pages,
+        pwa,
         stats,
     )
     blueprints = [
@@ -80,7 +81,7 @@ def _register_blueprints(app: Flask) -> None:
         pages.bp,
         check.bp, events.bp, me.bp, stats.bp,
         export.bp, ogc.bp,
-        health.bp,
+        health.bp, pwa.bp,
         moderate.bp, place_pages.bp,
     ]
     for blueprint in blueprints:

@@ -4,7 +4,8 @@
     python -m benchmarks.map_api_bench --places 100000 --viewports 200
 
 Viewports are phone-shaped (390×844 px) and centred near the same real city centres the synthetic places
-gather around, at street (~0.01° wide), city (~0.08°) and region (~1.3°) zoom. For each one, in the same run and
+gather around, at street (~0.01° wide), city (~0.08°) and region (~1.3°) zoom; the "world" row asks for the
+whole map (bbox=-180,-85,180,85, a phone zoomed all the way out) as many times. For each one, in the same run and
 interleaved, it times (a) the app through its WSGI interface (Flask's test client: routing, parsing,
 validation, the queries, the response), (b) the same SQL statements the app ran for that view (points with
 limit+1, and the place_grid cluster query when the view is wide or holds more than `limit` places) executed
@@ -31,7 +32,9 @@ from app.queries.map import Fetch, MapFilter, view_features
 from benchmarks.synthetic import CITIES, DEFAULT_PLACES, ensure_synthetic_database
 from geo.bbox import BBox
 
-ZOOMS = (("street", 0.01), ("city", 0.08), ("region", 1.3))
+# Widths in degrees; None: the whole world, the same box every time.
+ZOOMS = (("street", 0.01), ("city", 0.08), ("region", 1.3), ("world", None))
+WORLD = (-180.0, -85.0, 180.0, 85.0)
 PHONE_ASPECT = 844 / 390
 LIMIT = 500
 
@@ -89,7 +92,7 @@ def run(places: int, per_zoom: int, seed: int) -> int:
     failures = 0
     with psycopg.connect(dsn) as conn:
         for name, width in ZOOMS:
-            boxes = viewports(per_zoom, width, rng)
+            boxes = viewports(per_zoom, width, rng) if width else [WORLD] * per_zoom
             app_ms, sql_ms, fc_ms, max_features, clustered = [], [], [], 0, 0
             for i, (a, b, c, d) in enumerate(boxes):
                 query = f"/api/places?bbox={a:.6f},{b:.6f},{c:.6f},{d:.6f}&limit={LIMIT}"

@@ -11,19 +11,19 @@ WHOLE_WORLD = 361.0
 def grid_cell_size(box: BBox, max_cells: int) -> float:
     """Side of a square grid cell (degrees) so that the cells touching `box` number at most `max_cells`.
 
-    A box of w×h degrees cut into cells of side s touches at most (w/s + 1)·(h/s + 1) cells. Fewer than 4
-    cannot be promised for every box (it may straddle a cell corner): then one cell spans the whole world.
+    A box w degrees wide touches at most ceil(w/s) + 1 < w/s + 2 columns of cells of side s, wherever it
+    lies, and likewise for rows: (w/s + 2)·(h/s + 2) ≤ n keeps every box within n cells. Four or fewer cannot
+    be promised for every box (it may straddle a cell corner): then one cell spans the whole world.
     """
     if max_cells < 1:
         raise ValueError("max_cells must be at least 1")
-    if max_cells < 4:
+    if max_cells <= 4:
         return WHOLE_WORLD
     width, height = max(box.width, 1e-9), max(box.height, 1e-9)
-    # Solve (w/s + 1)(h/s + 1) = n for s: (n - 1)s² - (w + h)s - wh = 0.
-    n = max_cells
-    a, b, c = n - 1, -(width + height), -(width * height)
-    size = (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
-    return size * 1.000001
+    # Solve (w/s + 2)(h/s + 2) = n for s: (n - 4)s² - 2(w + h)s - wh = 0.
+    a = max_cells - 4
+    size = ((width + height) + math.sqrt((width + height) ** 2 + a * width * height)) / a
+    return min(size * 1.000001, WHOLE_WORLD)
 
 
 def should_cluster(box: BBox, cluster_span: float) -> bool:

@@ -45,3 +45,21 @@ AUTHOR_TYPE_LABELS = {"anonymous": "Anonymous device", "new": "New (not yet trus
 QUEUE_SORTS = {"oldest": "Oldest first", "disagreement": "Most disagreement first"}
 AGES = ("day", "week", "older")
 AGE_LABELS = {"day": "Under a day old", "week": "1 to 7 days old", "older": "Over a week old"}
+
+# Words for the stored keys moderators and volunteers meet on pages (a page never shows the raw key).
+SUBMISSION_STATE_LABELS = {"pending": "Awaiting review", "approved": "Approved", "rejected": "Not accepted",
+                           "superseded": "Replaced by a newer change", "withdrawn": "Withdrawn"}
+ACTION_LABELS = {
+    "claim": "Claimed", "release": "Released", "approve": "Approved", "reject": "Rejected", "skip": "Skipped",
+    "undo": "Undid a decision", "revert": "Reverted a place", "hide": "Hid a place", "unhide": "Showed a place again",
+    "dismiss": "Dismissed a report", "correct": "Corrected a place", "ban": "Banned", "unban": "Lifted a ban",
+    "role_change": "Changed a role", "auto_approve": "Saved at once (trusted volunteer)",
+    "import": "Imported from OpenStreetMap", "import_conflict": "Import conflict", "reopen": "Reopened by votes",
+}
+ROLE_LABELS = {"volunteer": "Volunteer", "organiser": "Organiser", "moderator": "Moderator", "admin": "Administrator"}
+REVISION_SOURCE_LABELS = {
+    "moderation": "Moderator's decision", "auto_approval": "Trusted volunteer (saved at once)",
+    "correction": "Moderator's correction", "import": "OpenStreetMap import", "revert": "Revert", "undo": "Undo",
+    "demo": "Demo data",
+}
+PLACE_SOURCE_LABELS = {"osm": "OpenStreetMap", "volunteer": "Added by a volunteer", "demo": "Demo data"}

@@ -153,7 +153,9 @@ main() {
         run)
             ensure_database
             "$VENV/bin/flask" db-upgrade
-            "$VENV/bin/flask" demo load
+            # Real places: the Liechtenstein OSM extract beside the checkout (STEPFREE_DEMO_OSM names another);
+            # without it, demo load falls back to a small made-up set.
+            "$VENV/bin/flask" demo load --osm "${STEPFREE_DEMO_OSM:-$ROOT/../shared/data/osm/liechtenstein-2013-08-03.osm.pbf}"
             "$VENV/bin/flask" users ensure-admin --credentials-file "$ROOT/.stepfree-admin"
             log "serving StepFree on http://${GUNICORN_BIND:-127.0.0.1:5000} (Ctrl-C to stop)"
             # Workers, threads, pool sizes and timeouts: app/gunicorn_conf.py (GUNICORN_BIND overrides the address).
@@ -168,8 +170,16 @@ main() {
             ;;
         setup)
             ensure_database
-            "$VENV/bin/flask" db-upgrade
-            echo "export DATABASE_URL=$DATABASE_URL"
+            "$VENV/bin/flask" db-upgrade >&2
+            # The environment on stdout, for eval "$(bash scripts/dev.sh setup)"; what to do next on stderr.
+            printf 'export %s=%q\n' FLASK_APP "$FLASK_APP" DATABASE_URL "$DATABASE_URL" \
+                RATELIMIT_STORAGE_URI "$RATELIMIT_STORAGE_URI"
+            # The secret stays in its file (unless SECRET_KEY came from you): the line reads it when evaluated.
+            if [ -f "$ROOT/.stepfree-secret" ]; then printf 'export SECRET_KEY="$(cat %q)"\n' "$ROOT/.stepfree-secret"; fi
+            log "ready. With these variables exported (eval \"\$(bash scripts/dev.sh setup)\"):"
+            log "  load demo data:    .venv/bin/flask demo load --osm ../shared/data/osm/liechtenstein-2013-08-03.osm.pbf"
+            log "  create the admin:  .venv/bin/flask users ensure-admin --credentials-file .stepfree-admin"
+            log "  or just serve:     make run   (does both)"
             ;;
         *) die "unknown command '$cmd' (use run, test or setup)" ;;
     esac

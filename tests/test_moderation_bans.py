@@ -16,7 +16,8 @@ def test_banning_a_user_rejects_all_pending_work(session):
     moderator = make_user(session, role="moderator")
     abuser = make_user(session)
     place = make_place(session)
-    pending = [submit_status(session, Submitter(user=abuser), place.id, {"wheelchair": "no"}) for _ in range(3)]
+    pending = [submit_status(session, Submitter(user=abuser), make_place(session).id, {"wheelchair": "no"})
+               for _ in range(3)]
     bystander = submit_status(session, Submitter(user=make_user(session)), place.id, {"wheelchair": "yes"})
     rejected = bans.ban(session, moderator, bans.Author(user_id=abuser.id), "vandalism")
     assert sorted(rejected) == sorted(s.id for s in pending)

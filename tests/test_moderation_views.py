@@ -14,6 +14,8 @@ from tests.conftest import csrf_token_from
 from tests.factories import make_place, make_user
 
 DEVICE = Submitter(device_hash=hash_device_token("views-device"))
+# A second volunteer: one device's repeated answer for a place updates its pending one instead of adding one.
+OTHER_DEVICE = Submitter(device_hash=hash_device_token("views-device-2"))
 
 
 @pytest.fixture
@@ -108,7 +110,7 @@ def test_conflict_banner_and_refusal_of_someone_elses_claim(client, session, app
     with app.app_context():
         other = make_user(session, role="moderator", display_name="Other Mod")
         place = make_place(session)
-        older, newer = _status(session, place, "no"), _status(session, place, "yes")
+        older, newer = _status(session, place, "no"), _status(session, place, "yes", device=OTHER_DEVICE)
         moderation.approve(session, newer.id, other)
         claims.claim(session, older.id, other)
         session.commit()
@@ -122,7 +124,7 @@ def test_conflict_banner_and_refusal_of_someone_elses_claim(client, session, app
 def test_stale_approval_needs_the_confirmation(client, session, app, moderator):
     with app.app_context():
         place = make_place(session)
-        older, newer = _status(session, place, "no"), _status(session, place, "yes")
+        older, newer = _status(session, place, "no"), _status(session, place, "yes", device=OTHER_DEVICE)
         moderation.approve(session, newer.id, make_user(session, role="moderator"))
         session.commit()
     response = _post(client, f"/moderate/submissions/{older.id}/approve")
@@ -256,8 +258,8 @@ def test_ban_preview_then_ban(client, session, app, moderator):
 def test_queue_pages_through_older_items(client, session, app, moderator):
     with app.app_context():
         place = make_place(session)
-        device = Submitter(device_hash=hash_device_token("pager"))
-        ids = [submit_status(session, device, place.id, {"wheelchair": "yes"}).id for _ in range(52)]
+        ids = [submit_status(session, Submitter(device_hash=hash_device_token(f"pager-{n}")), place.id,
+                             {"wheelchair": "yes"}).id for n in range(52)]
         session.commit()
     first = client.get("/moderate").get_data(as_text=True)
     assert "showing 1–50" in first and f">{ids[49]}</a>" in first and f">{ids[50]}</a>" not in first

@@ -109,7 +109,7 @@ def test_ogc_item_of_a_hidden_place_is_404(client, session):
     ("/ogc/collections/places/items?bbox=1,2,3", "bbox"),
     ("/ogc/collections/places/items?datetime=soon", "datetime"),
     ("/ogc/collections/places/items?wheelchair=maybe", "wheelchair"),
-    ("/ogc/collections/places/items?f=html", "f"),
+    ("/ogc/collections/places/items?f=xml", "f"),
 ])
 def test_ogc_bad_parameter_answers_400_naming_it(client, url, field):
     body = _get(client, url, status=400).get_json()

@@ -97,7 +97,9 @@ def test_approving_a_stale_submission_is_a_conflict_until_confirmed(session):
     place = make_place(session, wheelchair="unknown")
     moderator = make_user(session, role="moderator")
     older = submit_status(session, DEVICE, place.id, {"wheelchair": "no"})
-    newer = submit_status(session, DEVICE, place.id, {"wheelchair": "yes"})
+    # From another device: the same device's second answer would update its first, still pending one.
+    newer = submit_status(session, Submitter(device_hash=hash_device_token("device-token-2")), place.id,
+                          {"wheelchair": "yes"})
     moderation.approve(session, newer.id, moderator)
     with pytest.raises(moderation.StaleBaseVersion):
         moderation.approve(session, older.id, moderator)

@@ -39,7 +39,6 @@ from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
-MAX_BBOX_SPAN = 5.0        # degrees per side; wider views ask the user to zoom in
 DEFAULT_LIMIT = 500
 
 
@@ -88,7 +87,8 @@ def _created(submission) -> tuple[Response, int]:
 @bp.get("/places")
 def places():
     args = request.args
-    box = bbox_param(args, required=True, max_span=MAX_BBOX_SPAN)
+    # Any view, up to the whole world: wide ones are answered with clusters from the grid pyramid.
+    box = bbox_param(args, required=True)
     limit = int_param(args, "limit", default=DEFAULT_LIMIT, maximum=current_app.config["API_PLACES_LIMIT_MAX"])
     flt = map_queries.MapFilter(box=box, wheelchair=wheelchair_param(args), category=category_param(args))
     with get_database().read_rows() as fetch:
@@ -197,7 +197,7 @@ def openapi():
     config = current_app.config
     document = openapi_document(external_url(".openapi").rsplit("/", 1)[0],
                                 limit_max=config["API_PLACES_LIMIT_MAX"], default_limit=DEFAULT_LIMIT,
-                                max_bbox_span=MAX_BBOX_SPAN, submission_limit=config["RATELIMIT_SUBMISSIONS"],
+                                submission_limit=config["RATELIMIT_SUBMISSIONS"],
                                 address_limit=config["RATELIMIT_SUBMISSIONS_ADDRESS"],
                                 max_content_length=config["MAX_CONTENT_LENGTH"])
     return Response(json.dumps(document), mimetype=OPENAPI)

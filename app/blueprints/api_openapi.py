@@ -8,6 +8,7 @@ counting as not given) are written in the descriptions.
 from app.models.submissions import SUBMISSION_KINDS, SUBMISSION_STATES
 from app.params import INT4_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_Q_MAX, SEARCH_Q_MIN
 from app.queries.check import CHECK_LIMIT_MAX
+from app.queries.map import CLUSTER_SPAN, MAX_CLUSTERS
 from geo.categories import CATEGORY_KEYS
 from geo.fields import (
     DEPRECATED_ALIASES,
@@ -334,7 +335,7 @@ def _submission(operation_id: str, summary: str, body: str, *, on_place: bool, s
     }}
 
 
-def openapi_document(server_url: str, *, limit_max: int, default_limit: int, max_bbox_span: float,
+def openapi_document(server_url: str, *, limit_max: int, default_limit: int,
                      submission_limit: str, address_limit: str, max_content_length: int) -> dict:
     """Describe every route of the `api` blueprint, served under `server_url`."""
     place_id = {"name": "place_id", "in": "path", "required": True, "description": "A place's id.",
@@ -366,8 +367,10 @@ def openapi_document(server_url: str, *, limit_max: int, default_limit: int, max
                     "description": "Points, or grid clusters with counts when the view is wide or holds more "
                                    "places than `limit`.",
                     "parameters": [
-                        _query("bbox", f"minLon,minLat,maxLon,maxLat in WGS 84; minimum ≤ maximum, at most "
-                                       f"{max_bbox_span:g} degrees on each side, latitudes within ±90.",
+                        _query("bbox", "minLon,minLat,maxLon,maxLat in WGS 84; minimum ≤ maximum, longitudes "
+                                       "within ±180, latitudes within ±90. Any size up to the whole world: views "
+                                       f"wider than {CLUSTER_SPAN:g}° (or holding more than `limit` places) are "
+                                       f"answered with at most {MAX_CLUSTERS} grid clusters.",
                                {"type": "array", "minItems": 4, "maxItems": 4,
                                 "items": {"type": "number", "minimum": -180, "maximum": 180}},
                                required=True, explode=False),

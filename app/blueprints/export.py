@@ -16,6 +16,8 @@ from geo.vocabulary import WHEELCHAIR_VALUES
 bp = Blueprint("export", __name__)
 
 FEATURE_COUNT_HEADER = "X-Feature-Count"
+# The /data form's fields, which a download's parameters come from.
+DATA_FORM_FIELDS = ("bbox", "wheelchair", "category", "updated_since")
 
 FORMATS = {
     # kind: (media type, file extension)
@@ -29,6 +31,9 @@ FORMATS = {
 def handle_error(error: AppError):
     # Downloads are mostly fetched by scripts (curl sends Accept: */*): answer JSON unless a browser asks for HTML.
     if any(media == "text/html" for media, _ in request.accept_mimetypes):
+        if error.field in DATA_FORM_FIELDS:
+            # The form sends its values to the download URL: show them again, with the error at its field.
+            return _data_page(error), error.status
         return error_response(error.status, error.code, error.message, error.field)
     body = {"error": {"code": error.code, "message": error.message, "field": error.field}}
     return Response(json.dumps(body), status=error.status, mimetype="application/json")
@@ -46,7 +51,12 @@ def places_geojsonl():
 
 @bp.get("/data")
 def data_page():
-    return render_template("data.html", feature_count_header=FEATURE_COUNT_HEADER,
+    return _data_page()
+
+
+def _data_page(error: AppError | None = None) -> str:
+    """The data page, its form filled from the query string; `error` marks the field it names."""
+    return render_template("data.html", error=error, feature_count_header=FEATURE_COUNT_HEADER,
                            categories=CATEGORIES, wheelchair_values=WHEELCHAIR_VALUES,
                            public_fields=PUBLIC_FIELDS, record_meanings=RECORD_MEANINGS,
                            map_properties=MAP_PROPERTIES, deprecated_aliases=DEPRECATED_ALIASES,

@@ -2,17 +2,20 @@
 
 One collection, `places`, with the same published data and features as the GeoJSON export. Pages follow
 `next` links that carry a keyset cursor (`after`, the last id), so deep pages cost as little as the first.
+Every resource is also an HTML page for a person in a browser (`f=html`, or an Accept header preferring
+text/html, as pygeoapi does); OGC clients ask for JSON and get exactly the JSON documents.
 """
 
 from datetime import datetime
 
-from flask import Blueprint, Response, json, request
+from flask import Blueprint, Response, json, render_template, request
 
 from app.blueprints.ogc_openapi import openapi_document
 from app.db import get_session
 from app.errors import NotFound, ValidationError
 from app.params import datetime_param, int_param, place_filters
 from app.queries import export as queries
+from app.queries.ogc import previous_cursor
 from app.urls import external_request_url, external_url
 from geo.geojson import LICENSE_URL, attribution, iso_utc
 
@@ -23,6 +26,7 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOJSON = "application/geo+json"
+HTML = "text/html"
 JSON = "application/json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CONFORMANCE = (
@@ -39,13 +43,30 @@ class UnknownCollection(NotFound):
 @bp.before_request
 def check_format():
     f = request.args.get("f")
-    if f not in (None, "", "json", "geojson"):
-        raise ValidationError("f must be json: this API answers in JSON and GeoJSON only.", "f")
+    if f not in (None, "", "json", "geojson", "html"):
+        raise ValidationError("f must be json or html: this API answers in JSON, GeoJSON and HTML.", "f")
+
+
+@bp.after_request
+def vary_on_accept(response: Response) -> Response:
+    # The same URL answers JSON or HTML by Accept: caches must keep them apart.
+    response.vary.add("Accept")
+    return response
+
+
+def wants_html() -> bool:
+    """Whether to answer an HTML page: `f=html`, or no `f` and an Accept header preferring text/html (browsers)."""
+    f = request.args.get("f")
+    if f:
+        return f == "html"
+    accept = request.accept_mimetypes
+    # `*/*` alone (curl, GDAL) weighs HTML and JSON the same, and gets JSON as before.
+    return accept[HTML] > max(accept[JSON], accept[GEOJSON])
 
 
 @bp.get("", strict_slashes=False)
 def landing():
-    return _json({
+    return _answer("ogc/landing.html", {
         "title": "StepFree",
         "description": "Wheelchair accessibility of places, reviewed by moderators (OGC API – Features).",
         "attribution": attribution(True),
@@ -61,12 +82,12 @@ def landing():
 
 @bp.get("/conformance")
 def conformance():
-    return _json({"conformsTo": list(CONFORMANCE)})
+    return _answer("ogc/conformance.html", {"conformsTo": list(CONFORMANCE)})
 
 
 @bp.get("/collections")
 def collections():
-    return _json({
+    return _answer("ogc/collections.html", {
         "links": [_link("self", external_url(".collections"), JSON, "The collections")],
         "collections": [_collection_document()],
     })
@@ -75,7 +96,7 @@ def collections():
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str):
     _check_collection(collection_id)
-    return _json(_collection_document())
+    return _answer("ogc/collection.html", _collection_document())
 
 
 @bp.get("/collections/<collection_id>/items")
@@ -99,6 +120,10 @@ def items(collection_id: str):
         # Counting costs a scan of the matching places: once per walk through the pages is enough.
         members["numberMatched"] = queries.count_places(session, filters)
     members.update({"numberReturned": len(page), "links": links})
+    if wants_html():
+        back = previous_cursor(session, filters, limit=limit, after_id=after) if after else None
+        return render_template("ogc/items.html", members=members, features=_html_features(page), limit=limit,
+                               after=after, next_after=page[-1][0] if has_next else None, previous_after=back)
     # The features are JSON text from PostgreSQL already: splice them in rather than parse and re-encode.
     head = json.dumps(members)[:-1]
     body = head + ',"features":[' + ",".join(text for _, text in page) + "]}"
@@ -115,6 +140,8 @@ def item(collection_id: str, place_id: int):
                    GEOJSON, "This place"),
              _link("collection", external_url(".collection", collection_id=COLLECTION_ID), JSON,
                    "The collection")]
+    if wants_html():
+        return render_template("ogc/item.html", feature=_html_features([(place_id, text)])[0])
     return Response(text[:-1] + ',"links":' + json.dumps(links) + "}", mimetype=GEOJSON)
 
 
@@ -174,6 +201,21 @@ def _collection_document() -> dict:
 
 def _link(rel: str, href: str, media_type: str, title: str) -> dict:
     return {"rel": rel, "type": media_type, "title": title, "href": href}
+
+
+def _html_features(page: list[tuple[int, str]]) -> list[dict]:
+    """Features for a page: their properties as text, nested values (such as arrays) as compact JSON."""
+    features = []
+    for _, text in page:
+        feature = json.loads(text)
+        properties = {name: value if isinstance(value, str) else "" if value is None else json.dumps(value)
+                      for name, value in (feature.get("properties") or {}).items()}
+        features.append({**feature, "properties": properties})
+    return features
+
+
+def _answer(template: str, document: dict) -> Response | str:
+    return render_template(template, document=document) if wants_html() else _json(document)
 
 
 def _json(body: dict, status: int = 200) -> Response:

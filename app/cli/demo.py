@@ -1,24 +1,38 @@
-"""`flask demo load`: a small, deterministic demo data set around Vaduz and Schaan (Liechtenstein)."""
+"""`flask demo load`: places to try StepFree with, real ones when an OpenStreetMap extract is at hand.
+
+`make run` hands it the Liechtenstein extract (scripts/dev.sh): real names, categories and wheelchair tags,
+imported like any OSM file (`flask osm import`). A checkout without the file gets a small deterministic set
+around Vaduz, Schaan and Triesen instead, also used by the browser tests, each filed under its category.
+"""
 
 import random
+from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from app.cli.osm import format_summary
 from app.db import get_session
 from app.models import Place
+from app.services.osm_import import import_file
+from app.services.osm_reader import OsmFileError
 from app.services.places import create_place
-from geo.categories import CATEGORY_KEYS
 
 demo_cli = AppGroup("demo", help="Demo data for trying StepFree out.")
 
 # Town centres the demo places gather around (longitude, latitude).
 CENTRES = (("Vaduz", 9.5209, 47.1410), ("Schaan", 9.5095, 47.1651), ("Triesen", 9.5287, 47.1079))
-NAMES = ("Café", "Bakery", "Pharmacy", "Library", "Town hall", "Post office", "Museum", "Hotel", "Bistro",
-         "Bookshop", "Clinic", "Gallery", "Bank", "Sports hall", "Chapel", "Kiosk")
+# Each kind of place with the category it belongs to, so a hotel is never filed under Sport.
+KINDS = (("Café", "food"), ("Bakery", "shopping"), ("Pharmacy", "health"), ("Library", "education"),
+         ("Town hall", "government"), ("Post office", "money_post"), ("Museum", "culture"),
+         ("Hotel", "accommodation"), ("Bistro", "food"), ("Bookshop", "shopping"), ("Clinic", "health"),
+         ("Gallery", "culture"), ("Bank", "money_post"), ("Sports hall", "sport"), ("Chapel", "religion"),
+         ("Kiosk", "shopping"))
 STATUS_WEIGHTS = (("yes", 4), ("limited", 2), ("no", 2), ("unknown", 3))
+# A ramp is worth describing only where one can get in: never next to "not accessible".
+RAMP = "Ramp at the side entrance; ring the bell."
 
 
 def build_demo_places(count: int = 48, seed: int = 2013) -> list[dict]:
@@ -28,32 +42,56 @@ def build_demo_places(count: int = 48, seed: int = 2013) -> list[dict]:
     places = []
     for i in range(count):
         town, lon, lat = CENTRES[i % len(CENTRES)]
+        kind, category = KINDS[i % len(KINDS)]
+        dx, dy, wheelchair = rng.uniform(-0.006, 0.006), rng.uniform(-0.004, 0.004), rng.choice(statuses)
         places.append({
-            "name": f"{NAMES[i % len(NAMES)]} {town} {i // len(NAMES) + 1}",
-            "category": CATEGORY_KEYS[i % (len(CATEGORY_KEYS) - 1)],
-            "lon": round(lon + rng.uniform(-0.006, 0.006), 6),
-            "lat": round(lat + rng.uniform(-0.004, 0.004), 6),
-            "wheelchair": rng.choice(statuses),
+            "name": f"{kind} {town} {i // len(KINDS) + 1}",
+            "category": category,
+            "lon": round(lon + dx, 6),
+            "lat": round(lat + dy, 6),
+            "wheelchair": wheelchair,
             "toilets_wheelchair": rng.choice(("yes", "no", "unknown", "unknown")),
-            "description": "Ramp at the side entrance; ring the bell." if i % 7 == 0 else None,
+            "description": RAMP if i % 7 == 0 and wheelchair in ("yes", "limited") else None,
         })
     return places
 
 
 @demo_cli.command("load")
-def load() -> None:
-    """Load the demo places unless they are already there."""
+@click.option("--osm", "osm_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An .osm.pbf or .osm extract to import as the demo places; without it, or when the file is "
+                   "missing, a small made-up set is loaded.")
+def load(osm_file: Path | None) -> None:
+    """Load the demo places unless places are already there."""
     session = get_session()
-    existing = session.scalar(select(func.count()).select_from(Place).where(Place.source == "demo"))
+    existing = session.scalar(select(func.count()).select_from(Place).where(Place.source.in_(("demo", "osm"))))
     if existing:
         click.echo(f"Demo data already loaded ({existing} places).")
         return
+    if osm_file is not None and osm_file.is_file():
+        _load_extract(session, osm_file)
+        return
+    if osm_file is not None:
+        click.echo(f"{osm_file} is not there: loading a small made-up set instead.")
     places = build_demo_places()
     with click.progressbar(places, label="Loading demo places") as bar:
         for values in bar:
             create_place(session, values, source="demo", revision_source="demo")
     session.commit()
     click.echo(f"Loaded {len(places)} demo places around Vaduz, Schaan and Triesen.")
+
+
+def _load_extract(session, path: Path) -> None:
+    click.echo(f"Importing the places of {path.name} (OpenStreetMap)…")
+    try:
+        summary = import_file(session, path)
+    except OsmFileError as error:
+        session.rollback()
+        raise click.ClickException(error.message) from None
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    click.echo(format_summary(summary, mark_gone=False))
 
 
 def register(app: Flask) -> None:

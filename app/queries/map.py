@@ -49,7 +49,9 @@ POINTS_SQL = _joined(f"SELECT {_FEATURE} FROM places p WHERE {_WHERE} LIMIT :lim
 
 # Clusters come from the place_grid pyramid (kept exact by a trigger): the stored cells of the finest level
 # that is still coarse enough are summed into the requested grid, so a region view reads a few hundred
-# small rows instead of visiting every place in it.
+# small rows instead of visiting every place in it, and the whole world reads the coarsest level (0.64°).
+# A stored cell counts in the requested cell of its south-west corner, moved into the view when it sticks
+# out west or south, so the view touches no more requested cells than grid_cell_size allows.
 CLUSTERS_SQL = _joined("""
 SELECT json_build_object(
     'type', 'Feature',
@@ -68,7 +70,8 @@ WHERE g.level = :level
     AND g.n > 0
     AND (cardinality(CAST(:wheelchair AS text[])) = 0 OR g.wheelchair = ANY(CAST(:wheelchair AS text[])))
     AND (cardinality(CAST(:category AS text[])) = 0 OR g.category = ANY(CAST(:category AS text[])))
-GROUP BY floor((g.cx * :size + 180) / :cell), floor((g.cy * :size + 90) / :cell)
+GROUP BY floor((greatest(g.cx * :size, :min_lon) + 180) / :cell),
+    floor((greatest(g.cy * :size, :min_lat) + 90) / :cell)
 HAVING sum(g.n) > 0
 LIMIT :limit""")
 

@@ -4,17 +4,19 @@
 (function () {
   "use strict";
 
-  var STATUS_WORDS = {yes: "Accessible", limited: "Partly accessible", no: "Not accessible", unknown: "Unknown"};
   var STATUS_GLYPH = {yes: "✓", limited: "!", no: "✕", unknown: "?"};
-  var TOILET_WORDS = {yes: "Wheelchair-accessible toilet", no: "No wheelchair-accessible toilet", unknown: "Toilet not known"};
-  var MAX_SPAN = 5.0;           // degrees; the API refuses wider views
   var outbox = window.StepFree.outbox, freshness = window.StepFree.freshness;
 
   var el = function (id) { return document.getElementById(id); };
   var mapEl = el("map");
   var config = JSON.parse(mapEl.dataset.config);
+  // The words come from the server's vocabulary, so the sheet, the list and the other pages say the same.
+  var labels = JSON.parse(mapEl.dataset.labels);
+  var STATUS_WORDS = labels.wheelchair, TOILET_WORDS = labels.toilets;
 
-  var map = L.map(mapEl, {zoomControl: false, keyboard: true}).setView(config.center, config.zoom);
+  var shared = sharedView();
+  var map = L.map(mapEl, {zoomControl: false, keyboard: true})
+    .setView(shared ? shared.center : config.center, shared ? shared.zoom : config.zoom);
   L.control.zoom({position: "bottomright"}).addTo(map);
   L.tileLayer(config.tileUrl, {attribution: config.tileAttribution, maxZoom: 19}).addTo(map);
   var layer = L.layerGroup().addTo(map);
@@ -23,6 +25,15 @@
                opener: null, addPin: null, timer: null};
 
   // ---- small helpers -------------------------------------------------------------------------
+  // The view a shared link carries in its fragment, as "#map=zoom/lat/lon" (the form OpenStreetMap uses).
+  function sharedView() {
+    var m = /^#map=(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(window.location.hash);
+    if (!m) { return null; }
+    var zoom = Number(m[1]), lat = Number(m[2]), lon = Number(m[3]);
+    if (zoom > 19 || Math.abs(lat) > 85 || Math.abs(lon) > 180) { return null; }
+    return {zoom: zoom, center: [lat, lon]};
+  }
+
   function setStatus(text) { el("map-status").textContent = text; }
 
   function filters() {
@@ -39,9 +50,11 @@
     return parts.join("&");
   }
 
+  // The view as the API takes it: zoomed out, Leaflet's view reaches past the world, which the API refuses.
   function bboxOf(bounds) {
-    return [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
-      .map(function (v) { return v.toFixed(5); }).join(",");
+    var clamp = function (v, limit) { return Math.max(-limit, Math.min(limit, v)); };
+    return [clamp(bounds.getWest(), 180), clamp(bounds.getSouth(), 85), clamp(bounds.getEast(), 180),
+            clamp(bounds.getNorth(), 85)].map(function (v) { return v.toFixed(5); }).join(",");
   }
 
   // Icon contents are built as nodes, never as HTML strings, so no server value is ever parsed as markup.
@@ -58,9 +71,9 @@
                       html: hiddenText(STATUS_GLYPH[status], "sf-pin")});
   }
 
-  function clusterIcon(count) {
+  function clusterIcon(count, className) {
     var size = count < 100 ? 44 : count < 1000 ? 52 : 60;
-    return L.divIcon({className: "sf-cluster", iconSize: [size, size], html: hiddenText(String(count))});
+    return L.divIcon({className: className || "sf-cluster", iconSize: [size, size], html: hiddenText(String(count))});
   }
 
   // Markers are buttons for keyboards too: Enter or Space does what a tap does.
@@ -83,11 +96,6 @@
   function load() {
     var view = map.getBounds();
     updateDownloadLink(view);
-    if (view.getEast() - view.getWest() > MAX_SPAN || view.getNorth() - view.getSouth() > MAX_SPAN) {
-      layer.clearLayers(); state.features = []; state.loadedBounds = null; renderList();
-      setStatus("Zoom in to see places.");
-      return;
-    }
     var f = filters();
     if (f.wheelchair.length === 0) {
       layer.clearLayers(); state.features = []; renderList();
@@ -109,17 +117,52 @@
       })
       .catch(function (err) {
         if (err.name === "AbortError") { return; }
-        setStatus("Places could not be loaded: " + err.message + " Move the map to try again.");
+        setStatus("Places could not be loaded. " + window.StepFree.offline.explain(err) + " Move the map to try again.");
       });
   }
 
   function render(data) {
-    layer.clearLayers();
     state.features = data.features;
+    draw();
+  }
+
+  // Places closer on screen than a marker's 44 px share one marker that lists them, so no two tap targets overlap
+  // (a marker stands for its first place's spot; a later place joins the first marker it would overlap).
+  function nearGroups(points) {
+    var groups = [], zoom = map.getZoom();
+    // In a fixed order, so the same places group alike whatever area was fetched around them.
+    points.slice().sort(function (a, b) { return a.id - b.id; }).forEach(function (feature) {
+      var c = feature.geometry.coordinates, at = map.project([c[1], c[0]], zoom);
+      var home = groups.filter(function (g) { return Math.abs(g.at.x - at.x) < 44 && Math.abs(g.at.y - at.y) < 44; })[0];
+      if (home) { home.members.push(feature); } else { groups.push({at: at, latlng: [c[1], c[0]], members: [feature]}); }
+    });
+    return groups;
+  }
+
+  function showNearGroup(group, opener) {
+    renderList(group.members, group.members.length + " places close together");
+    showPanel("list-panel", opener);
+  }
+
+  function draw() {
+    layer.clearLayers();
     var places = 0, groups = 0;
-    data.features.forEach(function (feature) {
+    var points = state.features.filter(function (f) { return !f.properties.cluster; });
+    var single = {};
+    nearGroups(points).forEach(function (group) {
+      if (group.members.length === 1) { single[group.members[0].id] = true; return; }
+      places += group.members.length;
+      var g = L.marker(group.latlng, {icon: clusterIcon(group.members.length, "sf-near"), keyboard: true}).addTo(layer);
+      g.getElement().dataset.placeIds = group.members.map(function (f) { return f.id; }).join(" ");
+      label(g.getElement(), group.members.length + " places close together: " + group.members.map(function (f) {
+        return f.properties.name + " (" + STATUS_WORDS[f.properties.wheelchair] + ")";
+      }).join(", ") + ". Activate to see them one by one.");
+      onActivate(g, function () { showNearGroup(group, g.getElement()); });
+    });
+    state.features.forEach(function (feature) {
       var c = feature.geometry.coordinates, p = feature.properties;
       var latlng = [c[1], c[0]];
+      if (!p.cluster && !single[feature.id]) { return; }
       if (p.cluster) {
         groups += 1; places += p.count;
         var m = L.marker(latlng, {icon: clusterIcon(p.count), keyboard: true}).addTo(layer);
@@ -142,10 +185,12 @@
     renderList();
   }
 
-  function renderList() {
+  // The list of what the map shows, or of the places one marker groups.
+  function renderList(only, title) {
     var list = el("place-list");
     list.textContent = "";
-    var points = state.features.filter(function (f) { return !f.properties.cluster; });
+    el("list-title").textContent = title || "Places shown on the map";
+    var points = only || state.features.filter(function (f) { return !f.properties.cluster; });
     if (state.features.length && !points.length) {
       var li = document.createElement("li"); li.textContent = "Zoom in to list single places."; list.appendChild(li);
       return;
@@ -176,11 +221,40 @@
   }
 
   // ---- panels and sheets ---------------------------------------------------------------------
+  // The part of the map, in container pixels, that neither the toolbar nor the open panel covers: a bottom sheet
+  // on a phone, a side panel on a wide screen.
+  function visibleArea(panelId) {
+    var box = mapEl.getBoundingClientRect();
+    var area = {top: 0, left: 0, right: box.width, bottom: box.height};
+    var bar = document.querySelector(".map-toolbar").getBoundingClientRect();
+    if (bar.height) { area.top = Math.max(area.top, bar.bottom - box.top); }
+    var panel = el(panelId).getBoundingClientRect();
+    if (panel.height && panel.left > box.left + 1) { area.right = Math.min(area.right, panel.left - box.left); }
+    else if (panel.height) { area.bottom = Math.min(area.bottom, panel.top - box.top); }
+    return area;
+  }
+
+  // Pan, without animation, so a marker spanning `above` px over and `below` px under its point shows in the
+  // visible area; a marker already there stays put so the map does not jump.
+  function reveal(latlng, panelId, above, below) {
+    var a = visibleArea(panelId), p = map.latLngToContainerPoint(latlng), margin = 8;
+    if (p.y - above >= a.top + margin && p.y + below <= a.bottom - margin &&
+        p.x - 22 >= a.left + margin && p.x + 22 <= a.right - margin) { return; }
+    var target = L.point((a.left + a.right) / 2, (a.top + a.bottom + above - below) / 2);
+    map.panBy(p.subtract(target), {animate: false});
+    // One deliberate pan, not a burst of them: ask for its places now rather than after the pause.
+    clearTimeout(state.timer);
+    load();
+  }
+
   function showPanel(id, opener) {
     ["sheet", "add-sheet", "filters-panel", "list-panel"].forEach(function (other) {
       if (other !== id) { hidePanel(other, false); }
     });
     el(id).hidden = false;
+    // On a phone a sheet needs the height: the toolbar steps aside while one is open (map.css).
+    document.body.classList.toggle("sheet-open", el(id).classList.contains("sheet"));
+    document.body.classList.add("panel-open");
     var toggle = document.querySelector('[aria-controls="' + id + '"]');
     if (toggle && toggle.hasAttribute("aria-expanded")) { toggle.setAttribute("aria-expanded", "true"); }
     state.opener = opener || document.activeElement;
@@ -193,10 +267,24 @@
     var panel = el(id);
     if (panel.hidden) { return; }
     panel.hidden = true;
+    document.body.classList.remove("sheet-open", "panel-open");
     var toggle = document.querySelector('[aria-controls="' + id + '"]');
     if (toggle && toggle.hasAttribute("aria-expanded")) { toggle.setAttribute("aria-expanded", "false"); }
-    if (id === "add-sheet" && state.addPin) { map.removeLayer(state.addPin); state.addPin = null; }
-    if (restoreFocus !== false && state.opener && document.body.contains(state.opener)) { state.opener.focus(); }
+    if (id === "sheet") { updateUrl(); }
+    if (id === "add-sheet" && state.addPin) {
+      setStatus("The new place's pin stays on the map: drag it, then use Add place to go on.");
+    }
+    if (restoreFocus !== false) { restoreOpener(); }
+  }
+
+  // A marker that opened the sheet may have been drawn anew meanwhile (the map panned): focus its successor.
+  function restoreOpener() {
+    var opener = state.opener;
+    if (opener && !document.body.contains(opener) && opener.dataset && opener.dataset.placeId) {
+      var id = opener.dataset.placeId;
+      opener = document.querySelector('[data-place-id="' + id + '"], [data-place-ids~="' + id + '"]');
+    }
+    if (opener && document.body.contains(opener)) { opener.focus(); }
   }
 
   document.addEventListener("click", function (event) {
@@ -214,9 +302,31 @@
     if (el(id).hidden) { showPanel(id, button); } else { hidePanel(id); }
   }
   el("filters-button").addEventListener("click", function () { togglePanel("filters-panel", this); });
-  el("list-button").addEventListener("click", function () { togglePanel("list-panel", this); });
+  el("list-button").addEventListener("click", function () { renderList(); togglePanel("list-panel", this); });
   document.querySelectorAll('#filters-panel input, #category-filter').forEach(function (input) {
     input.addEventListener("change", function () { state.loadedBounds = null; load(); });
+  });
+
+  // ---- the address follows the map -----------------------------------------------------------
+  // The view and the open place stay in the URL, so a reload or a shared link shows the same.
+  function currentUrl() {
+    var c = map.getCenter();
+    var place = !el("sheet").hidden && state.current ? "?place=" + state.current.id : "";
+    return window.location.pathname + place + "#map=" + map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5);
+  }
+  function updateUrl() { window.history.replaceState(null, "", currentUrl()); }
+
+  // The Web Share sheet where the phone has one; else the link goes to the clipboard, and the sheet says so.
+  el("share-button").addEventListener("click", function () {
+    var url = new URL(currentUrl(), window.location.href).href;
+    var title = state.current ? state.current.properties.name : document.title;
+    if (navigator.share) {
+      navigator.share({title: title, url: url}).then(function () { sheetMessage("Shared."); }, function () {});
+      return;
+    }
+    var copied = navigator.clipboard ? navigator.clipboard.writeText(url) : Promise.reject(new Error("no clipboard"));
+    copied.then(function () { sheetMessage("Link copied. Paste it to share this place: " + url); },
+                function () { sheetMessage("Copy this link to share this place: " + url); });
   });
 
   // ---- the place sheet -----------------------------------------------------------------------
@@ -230,13 +340,15 @@
         if (!opener && el("sheet").hidden) { return; }
         state.current = feature;
         fillSheet(feature);
-        if (options.centre) {
-          var c = feature.geometry.coordinates;
-          map.setView([c[1], c[0]], Math.max(map.getZoom(), 17));
+        var c = feature.geometry.coordinates;
+        if (options.centre) { map.setView([c[1], c[0]], Math.max(map.getZoom(), 17), {animate: false}); }
+        if (opener) {
+          showPanel("sheet", opener);
+          reveal([c[1], c[0]], "sheet", 22, 22);
         }
-        if (opener) { showPanel("sheet", opener); }
+        updateUrl();
       })
-      .catch(function (err) { setStatus(err.message); });
+      .catch(function (err) { setStatus(window.StepFree.offline.explain(err)); });
   }
 
   function fillSheet(feature) {
@@ -291,6 +403,13 @@
     m.classList.toggle("is-error", !!isError);
   }
 
+  // After a form at the foot of the sheet, its answer (near the top) is where the eyes and the focus go.
+  function showSheetMessage() {
+    var m = el("sheet-message");
+    m.scrollIntoView({block: "nearest"});
+    m.focus({preventScroll: true});
+  }
+
   // A phone on a poor connection: answers wait in the outbox and go when the phone is back online.
   function flushOutbox() {
     outbox.flush(function (item, res) {
@@ -322,7 +441,7 @@
       sheetMessage(error.message, true);
     }, function () {
       outbox.keep(url, body, about);
-      sheetMessage("No connection. Your answer is kept on this phone and will be sent when you are back online.", true);
+      sheetMessage("No connection. Your answer is kept on this phone and will be sent when you are back online.");
     });
   }
 
@@ -363,7 +482,7 @@
       return;
     }
     submit("/api/places/" + state.current.id + "/status", body, function (data) {
-      form.reset(); afterSubmission(data);
+      form.reset(); form.closest("details").open = false; afterSubmission(data); showSheetMessage();
     }, el("details-error"));
   });
 
@@ -375,7 +494,11 @@
       var e = el("report-error"); e.textContent = "Choose what is wrong."; e.hidden = false; return;
     }
     submit("/api/places/" + state.current.id + "/reports", {problem: problem.value, note: form.note.value},
-      function () { form.reset(); sheetMessage("Report sent. A moderator will look at it. Thank you!"); },
+      function () {
+        form.reset(); form.closest("details").open = false;
+        sheetMessage("Report sent. A moderator will look at it. Thank you!");
+        showSheetMessage();
+      },
       el("report-error"));
   });
 
@@ -430,6 +553,15 @@
     var p = state.addPin.getLatLng();
     el("pin-position").textContent = "Pin at latitude " + p.lat.toFixed(5) + ", longitude " + p.lng.toFixed(5) + ".";
   }
+  // The pin's point is its tip: the 44 px pin stands above it.
+  function revealPin() { reveal(state.addPin.getLatLng(), "add-sheet", 44, 0); }
+
+  // The middle of the map the open sheet leaves visible: where "the map centre" is to the volunteer.
+  function visibleCentre() {
+    var a = visibleArea("add-sheet");
+    return map.containerPointToLatLng([(a.left + a.right) / 2, (a.top + a.bottom) / 2 + 22]);
+  }
+
   function placePin(latlng) {
     if (state.addPin) { state.addPin.setLatLng(latlng); } else {
       state.addPin = L.marker(latlng, {draggable: true, keyboard: false, zIndexOffset: 1000,
@@ -439,14 +571,57 @@
     }
     describePin();
   }
+  // A pin already placed, and what was typed, wait for the volunteer: only Cancel or sending drops them.
   el("add-button").addEventListener("click", function () {
-    placePin(map.getCenter());
+    if (!state.addPin) { placePin(map.getCenter()); }
     showPanel("add-sheet", this);
+    revealPin();
   });
-  el("pin-centre").addEventListener("click", function () { placePin(map.getCenter()); });
+  el("pin-centre").addEventListener("click", function () { placePin(visibleCentre()); });
   el("pin-locate").addEventListener("click", function () {
-    locate(function (latlng) { map.setView(latlng, Math.max(map.getZoom(), 18)); placePin(latlng); });
+    locate(function (latlng) { map.setView(latlng, Math.max(map.getZoom(), 18)); placePin(latlng); revealPin(); });
   });
+
+  function endAdding() {
+    if (state.addPin) { map.removeLayer(state.addPin); state.addPin = null; }
+    el("add-form").reset();
+    showErrors({});
+    hidePanel("add-sheet");
+  }
+  el("add-cancel").addEventListener("click", function () { endAdding(); setStatus("Adding a place was cancelled."); });
+
+  // 6: the GOV.UK pattern. A summary at the top lists each problem as a link to its field; the field carries the
+  // message above it and is marked invalid.
+  var ADD_FIELDS = ["name", "category", "description"];
+  function sentence(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
+
+  function showErrors(errors) {
+    var form = el("add-form"), list = el("add-errors-list");
+    list.textContent = "";
+    form.querySelectorAll("[aria-invalid]").forEach(function (i) {
+      i.removeAttribute("aria-invalid"); i.removeAttribute("aria-describedby");
+    });
+    ADD_FIELDS.forEach(function (name) { el("add-" + name + "-error").hidden = true; });
+    var names = Object.keys(errors);
+    el("add-errors").hidden = names.length === 0;
+    names.forEach(function (name) {
+      var field = form.querySelector('[name="' + name + '"]'), inline = el("add-" + name + "-error");
+      var li = document.createElement("li");
+      if (field && field.id && inline) {
+        inline.textContent = errors[name]; inline.hidden = false;
+        field.setAttribute("aria-invalid", "true"); field.setAttribute("aria-describedby", inline.id);
+        var a = document.createElement("a");
+        a.href = "#" + field.id; a.textContent = errors[name];
+        // The link moves focus without touching the URL's fragment, which holds the map's view.
+        a.addEventListener("click", function (event) { event.preventDefault(); field.focus(); });
+        li.appendChild(a);
+      } else {
+        li.textContent = errors[name];
+      }
+      list.appendChild(li);
+    });
+    if (names.length) { el("add-errors").focus(); }
+  }
   el("add-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var form = event.target, errorEl = el("add-error");
@@ -455,21 +630,24 @@
                 wheelchair: form.querySelector('input[name="wheelchair"]:checked').value,
                 toilets_wheelchair: form.querySelector('input[name="toilets_wheelchair"]:checked').value,
                 description: form.description.value};
-    form.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); });
     errorEl.hidden = true;
+    // What the form alone can tell is said at once, for every field; the server has the last word on the rest.
+    var missing = {};
+    if (!body.name.trim()) { missing.name = "Name is required."; }
+    if (!body.category) { missing.category = "Category is required."; }
+    showErrors(missing);
+    if (Object.keys(missing).length) { return; }
     outbox.post("/api/places", body).then(function (res) {
       if (res.status === 201) {
-        form.reset();
-        hidePanel("add-sheet");
+        endAdding();
         setStatus(res.data.state === "approved" ? "New place saved. Thank you! It is on the map now."
                                                 : "New place sent for review. Thank you! It appears once a moderator approves it.");
         if (res.data.state === "approved") { state.loadedBounds = null; load(); }
         return;
       }
-      var error = res.data.error || {message: "Something went wrong."};
-      errorEl.textContent = error.message; errorEl.hidden = false;
-      var field = error.field && form.querySelector('[name="' + error.field + '"]');
-      if (field) { field.setAttribute("aria-invalid", "true"); field.focus(); }
+      var error = res.data.error || {message: "Something went wrong."}, found = {};
+      found[error.field || "form"] = sentence(error.message);
+      showErrors(found);
     }, function () {
       outbox.keep("/api/places", body, body.name);
       errorEl.textContent = "No connection. The new place is kept on this phone and will be sent when you are back online.";
@@ -479,8 +657,12 @@
 
   // ---- start ---------------------------------------------------------------------------------
   map.on("moveend", scheduleLoad);
+  // Zooming changes which places are near on screen.
+  map.on("zoomend", draw);
+  map.on("moveend", updateUrl);
   load();
   flushOutbox();
   var wanted = new URLSearchParams(window.location.search).get("place");
-  if (wanted && /^\d+$/.test(wanted)) { openPlace(wanted, el("search-input"), {centre: true}); }
+  // A link with a view keeps it; a bare ?place= centres on the place.
+  if (wanted && /^\d+$/.test(wanted)) { openPlace(wanted, el("search-input"), {centre: !shared}); }
 })();

@@ -1,6 +1,8 @@
 /* StepFree's outbox: answers given without a connection wait on the phone (localStorage) and are sent once it
  * is back. The map and /check share it, so an answer kept on one page is sent from either.
- * An item leaves the outbox only when the server has answered it: a page closed half-way loses nothing. */
+ * An item leaves the outbox only when the server has answered it: a page closed half-way loses nothing.
+ * Every change is announced as a "stepfree:outbox" event on window, so a page can show what waits, and every
+ * final answer to a kept item as "stepfree:outbox-answered" (detail: {item, status}), whoever sent it. */
 (function () {
   "use strict";
 
@@ -31,7 +33,10 @@
     try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
   }
 
-  function write(items) { localStorage.setItem(KEY, JSON.stringify(items)); }
+  function write(items) {
+    localStorage.setItem(KEY, JSON.stringify(items));
+    window.dispatchEvent(new CustomEvent("stepfree:outbox", {detail: {count: items.length}}));
+  }
 
   function newId() { return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10); }
 
@@ -43,6 +48,9 @@
   }
 
   function count() { return read().length; }
+
+  // The visitor gives up on what waits (an answer they no longer trust, a place they added by mistake).
+  function discard() { write([]); }
 
   function remove(id) { write(read().filter(function (item) { return item.id !== id; })); }
 
@@ -61,10 +69,13 @@
     flushing = items.reduce(function (chain, item) {
       return chain.then(function (stop) {
         if (stop) { return true; }
+        // Discarded while the ones before it were on their way: not sent.
+        if (!read().some(function (kept) { return kept.id === item.id; })) { return false; }
         return post(item.url, item.body).then(function (res) {
           if (tryLater(res.status)) { return true; }
           remove(item.id);
           report(item, res);
+          window.dispatchEvent(new CustomEvent("stepfree:outbox-answered", {detail: {item: item, status: res.status}}));
           return false;
         }, function () { return true; });
       });
@@ -74,5 +85,5 @@
   }
 
   window.StepFree = window.StepFree || {};
-  window.StepFree.outbox = {post: post, keep: keep, count: count, flush: flush};
+  window.StepFree.outbox = {post: post, keep: keep, count: count, flush: flush, discard: discard};
 })();

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.cli.demo import build_demo_places
 from app.models import Submission
-from app.services.places import create_place, place_point
+from app.services.places import create_place
 from tests.browser.conftest import axe_violations, describe
 
 
@@ -21,15 +21,26 @@ def _marker(page, place):
     return page.locator(f'.leaflet-marker-icon[data-place-id="{place.id}"]')
 
 
+def _single_marker(page, places, wheelchair):
+    """A place of that status with a marker of its own, clear of the toolbar; places too close to tap apart share
+    one marker, so zoom in until one stands alone."""
+    for _ in range(4):
+        for place in places:
+            if place.wheelchair == wheelchair and _marker(page, place).count() == 1 \
+                    and 200 < _marker(page, place).bounding_box()["y"] < 700:
+                return place
+        page.locator(".leaflet-control-zoom-in").click()
+        page.wait_for_timeout(500)
+    raise AssertionError(f"no {wheelchair} place has a marker of its own")
+
+
 def test_phone_volunteer_taps_a_place_and_answers_limited(phone_page, live_server, live_db):
     places = _load_demo(live_db)
-    # A place in the middle of the first view, clear of the toolbar at the top.
-    target = next(p for p in places if p.wheelchair == "yes"
-                  and 9.515 < place_point(p)[0] < 9.527 and 47.136 < place_point(p)[1] < 47.146)
     page = phone_page
     page.goto(f"{live_server}/")
     expect(page.locator(".leaflet-marker-icon.sf-marker").first).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="places shown")).to_be_visible()
+    target = _single_marker(page, places, "yes")
     marker = _marker(page, target)
     expect(marker).to_have_attribute("aria-label", f"{target.name}, Accessible")
 
@@ -39,7 +50,7 @@ def test_phone_volunteer_taps_a_place_and_answers_limited(phone_page, live_serve
     expect(sheet.get_by_text("Wheelchair: Accessible")).to_be_visible()
     assert axe_violations(page) == [], describe(axe_violations(page))
 
-    sheet.get_by_role("button", name=re.compile(r"^Limited")).tap()
+    sheet.get_by_role("button", name=re.compile(r"^Partly accessible")).tap()
     expect(sheet.get_by_role("status")).to_contain_text("Sent for review")
     expect(sheet.get_by_text("awaits review")).to_be_visible()
 
@@ -49,7 +60,7 @@ def test_phone_volunteer_taps_a_place_and_answers_limited(phone_page, live_serve
 
     # The visitor finds it on their submissions page.
     page.goto(f"{live_server}/my/submissions")
-    expect(page.get_by_role("cell", name=target.name)).to_be_visible()
+    expect(page.get_by_role("link", name=target.name)).to_be_visible()
     expect(page.get_by_text("Awaiting review")).to_be_visible()
 
 
@@ -78,7 +89,7 @@ def test_phone_add_place_shows_the_field_error(phone_page, live_server, live_db)
     page.goto(f"{live_server}/")
     page.get_by_role("button", name="Add place").tap()
     page.get_by_role("button", name="Send new place").tap()
-    expect(page.get_by_role("alert")).to_contain_text("name is required")
+    expect(page.get_by_role("alert")).to_contain_text("Name is required")
     expect(page.get_by_label("Name", exact=True)).to_have_attribute("aria-invalid", "true")
     assert live_db.scalars(select(Submission)).all() == []
 
@@ -120,11 +131,14 @@ def test_markers_open_with_the_keyboard(phone_page, live_server, live_db):
     places = _load_demo(live_db)
     page = phone_page
     page.goto(f"{live_server}/")
-    marker = page.locator(".leaflet-marker-icon.sf-marker").first
-    expect(marker).to_be_visible()
+    first = page.locator(".leaflet-marker-icon.sf-marker").first
+    expect(first).to_be_visible()
+    # The sheet pans the place into view, and the map may draw its marker anew: found again by its place.
+    marker = page.locator(f'.leaflet-marker-icon[data-place-id="{first.get_attribute("data-place-id")}"]')
     marker.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#sheet-title")).to_be_focused()
+    page.wait_for_load_state("networkidle")
     page.keyboard.press("Escape")
     expect(marker).to_be_focused()
     assert places
