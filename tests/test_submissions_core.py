@@ -157,16 +157,23 @@ def test_new_place_names_the_bad_field(session, values, field):
     assert caught.value.field == field
 
 
+def _record_of(session, author: Submitter, verdicts: str, policy: ModerationPolicy) -> None:
+    """Give the author one reviewed status answer per letter of `verdicts`: a = approved, r = rejected."""
+    moderator = make_user(session, role="moderator")
+    for verdict in verdicts:
+        submission = submit_status(session, author, make_place(session).id, {"wheelchair": "yes"}, policy=policy)
+        assert submission.state == "pending"
+        if verdict == "r":
+            moderation.reject(session, submission.id, moderator, "wrong")
+        else:
+            moderation.approve(session, submission.id, moderator)
+
+
 def test_trusted_volunteer_is_auto_approved_through_the_same_service(session, app):
     policy = ModerationPolicy(trust_min_approved=2)
     volunteer = make_user(session)
-    moderator = make_user(session, role="moderator")
     author = Submitter(user=volunteer)
-    for _ in range(2):
-        place = make_place(session)
-        submission = submit_status(session, author, place.id, {"wheelchair": "yes"}, policy=policy)
-        assert submission.state == "pending"
-        moderation.approve(session, submission.id, moderator)
+    _record_of(session, author, "aa", policy)
     assert is_trusted(session, volunteer, policy)
     place = make_place(session, wheelchair="unknown")
     submission = submit_status(session, author, place.id, {"wheelchair": "no"}, policy=policy)
@@ -182,16 +189,8 @@ def test_trusted_volunteer_is_auto_approved_through_the_same_service(session, ap
 def test_volunteer_with_too_many_rejections_is_not_trusted(session, app):
     policy = ModerationPolicy(trust_min_approved=2)
     volunteer = make_user(session)
-    moderator = make_user(session, role="moderator")
     author = Submitter(user=volunteer)
-    for i in range(3):
-        place = make_place(session)
-        submission = submit_status(session, author, place.id, {"wheelchair": "yes"}, policy=policy)
-        assert submission.state == "pending"
-        if i == 0:
-            moderation.reject(session, submission.id, moderator, "wrong")
-        else:
-            moderation.approve(session, submission.id, moderator)
+    _record_of(session, author, "raa", policy)
     assert not is_trusted(session, volunteer, policy)  # 2 approved, but 1 of 3 rejected is over 5 %
     place = make_place(session)
     assert submit_status(session, author, place.id, {"wheelchair": "yes"}, policy=policy).state == "pending"

@@ -13,11 +13,10 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from app.cli.osm import format_summary
+from app.cli.osm import committed_import, format_summary
 from app.db import get_session
 from app.models import Place
 from app.services.osm_import import import_file
-from app.services.osm_reader import OsmFileError
 from app.services.places import create_place
 
 demo_cli = AppGroup("demo", help="Demo data for trying StepFree out.")
@@ -82,15 +81,7 @@ def load(osm_file: Path | None) -> None:
 
 def _load_extract(session, path: Path) -> None:
     click.echo(f"Importing the places of {path.name} (OpenStreetMap)…")
-    try:
-        summary = import_file(session, path)
-    except OsmFileError as error:
-        session.rollback()
-        raise click.ClickException(error.message) from None
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()
+    summary = committed_import(session, lambda: import_file(session, path))
     click.echo(format_summary(summary, mark_gone=False))
 
 

@@ -20,13 +20,22 @@ osm_cli = AppGroup("osm", help="Import places from OpenStreetMap.")
 def import_command(file: str, mark_gone: bool) -> None:
     """Import the places of an .osm.pbf or .osm FILE (all or nothing, in one transaction)."""
     session = get_session()
-    try:
+
+    def run() -> ImportSummary:
         path = check_readable(file)
         bbox = file_bbox(path)
         with click.progressbar(length=count_candidates(path), label=f"Importing {path.name}", show_pos=True,
                                show_percent=True) as bar:
-            summary = import_records(session, read_places(path, progress=bar.update), source=path.name,
-                                     bbox=bbox, mark_gone=mark_gone)
+            return import_records(session, read_places(path, progress=bar.update), source=path.name,
+                                  bbox=bbox, mark_gone=mark_gone)
+
+    click.echo(format_summary(committed_import(session, run), mark_gone))
+
+
+def committed_import(session, run) -> ImportSummary:
+    """Run an import and commit it whole; on any failure roll it all back (a bad file says what is wrong)."""
+    try:
+        summary = run()
     except OsmFileError as error:
         session.rollback()
         raise click.ClickException(error.message) from None
@@ -34,7 +43,7 @@ def import_command(file: str, mark_gone: bool) -> None:
         session.rollback()
         raise
     session.commit()
-    click.echo(format_summary(summary, mark_gone))
+    return summary
 
 
 def format_summary(summary: ImportSummary, mark_gone: bool) -> str:
