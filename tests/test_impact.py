@@ -83,22 +83,26 @@ def _contribute(session, volunteer: Submitter, moderator) -> None:
     make_place(session, name="Outside north", wheelchair="yes", **_offset(north_m=300 + 1040))
     hidden = make_place(session, name="Hidden", wheelchair="yes", **_offset(east_m=100))
     hidden.hidden_at = datetime.now(UTC)
+    # Each is decided before the next is sent: a second answer about a place while the first still waits
+    # would update that one instead of adding another.
     decided = [
-        (submit_status(session, volunteer, cafe.id, {"wheelchair": "limited"}), "approve"),
-        (submit_still_correct(session, volunteer, cafe.id), "approve"),  # the same place: checked once
-        (submit_still_correct(session, volunteer, library.id), "approve"),
-        (submit_new_place(session, volunteer, {"name": "Kiosk", "category": "shopping", "wheelchair": "yes",
-                                               **_offset(north_m=-200)}), "approve"),
-        (submit_status(session, volunteer, library.id, {"wheelchair": "no"}), ("unverifiable", "Photo please")),
-        (submit_status(session, volunteer, library.id, {"toilets_wheelchair": "yes"}), ("wrong", None)),
-        (submit_status(session, volunteer, cafe.id, {"description": "Ramp at the back"}), ("unverifiable", None)),
+        (lambda: submit_status(session, volunteer, cafe.id, {"wheelchair": "limited"}), "approve"),
+        (lambda: submit_still_correct(session, volunteer, cafe.id), "approve"),  # the same place: checked once
+        (lambda: submit_still_correct(session, volunteer, library.id), "approve"),
+        (lambda: submit_new_place(session, volunteer, {"name": "Kiosk", "category": "shopping", "wheelchair": "yes",
+                                                       **_offset(north_m=-200)}), "approve"),
+        (lambda: submit_status(session, volunteer, library.id, {"wheelchair": "no"}), ("unverifiable", "Photo please")),
+        (lambda: submit_status(session, volunteer, library.id, {"toilets_wheelchair": "yes"}), ("wrong", None)),
+        (lambda: submit_status(session, volunteer, cafe.id, {"description": "Ramp at the back"}),
+         ("unverifiable", None)),
     ]
-    submit_status(session, volunteer, library.id, {"wheelchair": "yes"})  # still pending
-    for submission, decision in decided:
+    for send, decision in decided:
+        submission = send()
         if decision == "approve":
             moderation.approve(session, submission.id, moderator, over_conflict=True)
         else:
             moderation.reject(session, submission.id, moderator, *decision)
+    submit_status(session, volunteer, library.id, {"wheelchair": "yes"})  # still pending
 
 
 def _someone_else(session, moderator) -> None:
@@ -170,9 +174,10 @@ def _monday(weeks_ago: int, today: date) -> datetime:
     return datetime(monday.year, monday.month, monday.day, 10, tzinfo=UTC)
 
 
-def _send_in_weeks(session, volunteer: Submitter, place_id: int, weeks_ago: list[int], today: date) -> None:
+def _send_in_weeks(session, volunteer: Submitter, weeks_ago: list[int], today: date) -> None:
+    """One answer for each week named, each about a place of its own (a repeat would update the first)."""
     for n in weeks_ago:
-        submission = submit_status(session, volunteer, place_id, {"wheelchair": "yes"})
+        submission = submit_status(session, volunteer, make_place(session).id, {"wheelchair": "yes"})
         session.execute(update(Submission).where(Submission.id == submission.id)
                         .values(created_at=_monday(n, today)))
     session.flush()
@@ -187,20 +192,18 @@ def _send_in_weeks(session, volunteer: Submitter, place_id: int, weeks_ago: list
 ])
 def test_weekly_streak_counts_consecutive_iso_weeks(session, weeks_ago, current, longest):
     today = date(2025, 1, 2)  # a Thursday in ISO week 1 of 2025, which began on Monday 30 December 2024
-    place = make_place(session)
     volunteer = Submitter(device_hash=hash_device_token("streak-" + "z" * 32))
-    _send_in_weeks(session, volunteer, place.id, weeks_ago, today)
+    _send_in_weeks(session, volunteer, weeks_ago, today)
     impact = volunteer_impact(session, volunteer, today=today)
     assert (impact.current_streak, impact.longest_streak) == (current, longest)
 
 
 def test_weekly_streak_weeks_start_on_monday_utc(session):
     today = date(2025, 1, 8)  # Wednesday
-    place = make_place(session)
     volunteer = Submitter(device_hash=hash_device_token("sunday-" + "z" * 32))
     for when in (datetime(2024, 12, 29, 23, 30, tzinfo=UTC),   # Sunday: ISO week 52 of 2024
                  datetime(2024, 12, 30, 0, 30, tzinfo=UTC)):   # Monday: ISO week 1 of 2025
-        submission = submit_status(session, volunteer, place.id, {"wheelchair": "yes"})
+        submission = submit_status(session, volunteer, make_place(session).id, {"wheelchair": "yes"})
         submission.created_at = when
     session.flush()
     impact = volunteer_impact(session, volunteer, today=today)
@@ -208,8 +211,7 @@ def test_weekly_streak_weeks_start_on_monday_utc(session):
 
 
 def test_me_shows_the_streak_in_words(client, session):
-    place = make_place(session)
-    _send_in_weeks(session, DEVICE, place.id, [0, 1, 2, 6, 7, 8, 9], datetime.now(UTC).date())
+    _send_in_weeks(session, DEVICE, [0, 1, 2, 6, 7, 8, 9], datetime.now(UTC).date())
     session.commit()
     client.set_cookie(COOKIE, TOKEN)
     html = client.get("/me").get_data(as_text=True)

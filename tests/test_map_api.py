@@ -139,8 +139,18 @@ def test_status_submission_answers_201_pending_and_sets_a_device_cookie(client, 
     assert "stepfree_device" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
     stored = session.get(Submission, body["id"])
     assert stored.device_hash is not None and stored.author_id is None
-    # The same device keeps its token: a second submission is grouped with the first.
-    _post(client, f"/api/places/{place.id}/status", {"toilets_wheelchair": "yes"})
+    assert body["updated"] is False
+    # The same device keeps its token: its second answer about the place, while the first still waits,
+    # updates the first instead of adding another queue item.
+    again = _post(client, f"/api/places/{place.id}/status", {"toilets_wheelchair": "yes"}).get_json()
+    assert (again["id"], again["updated"]) == (body["id"], True) and "earlier answer" in again["message"]
+    assert _count(session, Submission.device_hash == stored.device_hash) == 1
+    session.refresh(stored)
+    assert stored.proposed == {"wheelchair": "limited", "toilets_wheelchair": "yes"}
+    # About another place, it is another submission, from the same device.
+    other = make_place(session)
+    session.commit()
+    _post(client, f"/api/places/{other.id}/status", {"wheelchair": "yes"})
     assert _count(session, Submission.device_hash == stored.device_hash) == 2
 
 
@@ -254,11 +264,11 @@ def test_banned_account_still_signed_in_is_refused(session, app):
 
 def test_submissions_are_rate_limited_per_device_with_a_clear_429(client, session, app):
     app.config["RATELIMIT_SUBMISSIONS"] = "3 per minute"
-    place = make_place(session)
+    places = [make_place(session) for _ in range(5)]
     session.commit()
-    statuses = [_post(client, f"/api/places/{place.id}/status", {"wheelchair": "yes"}).status_code for _ in range(4)]
+    statuses = [_post(client, f"/api/places/{p.id}/status", {"wheelchair": "yes"}).status_code for p in places[:4]]
     assert statuses == [201, 201, 201, 429]
-    refused = _post(client, f"/api/places/{place.id}/status", {"wheelchair": "yes"})
+    refused = _post(client, f"/api/places/{places[4].id}/status", {"wheelchair": "yes"})
     assert refused.status_code == 429
     assert refused.get_json()["error"]["code"] == "rate_limited"
     assert "wait" in refused.get_json()["error"]["message"]

@@ -24,8 +24,11 @@ def _events(session, submission_id, action):
 
 
 def _pending(session, n=1, **place_values):
+    """A place and n pending answers about it, each from a device of its own (one device's repeat would update
+    its first answer instead of adding another)."""
     place = make_place(session, **place_values)
-    return place, [submit_status(session, DEVICE, place.id, {"wheelchair": "yes"}) for _ in range(n)]
+    devices = [DEVICE] + [Submitter(device_hash=hash_device_token(f"moderation-device-{i}")) for i in range(1, n)]
+    return place, [submit_status(session, device, place.id, {"wheelchair": "yes"}) for device in devices]
 
 
 def test_claim_next_takes_the_oldest_and_records_it(session):

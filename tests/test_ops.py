@@ -237,7 +237,8 @@ def test_metrics_gauges_equal_the_counts_in_the_database(app, client, session):
             submit_status(session, Submitter(user=volunteer), place.id, {"wheelchair": "yes"})
         submit_new_place(session, Submitter(user=volunteer), {
             "name": "New", "category": "food", "lon": 9.5, "lat": 47.1, "wheelchair": "yes"})
-        decided = submit_status(session, Submitter(user=volunteer), places[0].id, {"wheelchair": "no"})
+        # Another volunteer's: the first one's second answer about the place would update their pending one.
+        decided = submit_status(session, Submitter(user=make_user(session)), places[0].id, {"wheelchair": "no"})
         moderation.reject(session, decided.id, moderator, "wrong")
         session.commit()
     pending = dict(session.execute(text("SELECT kind, count(*) FROM submissions WHERE state = 'pending' "

@@ -78,10 +78,15 @@ def _json_body() -> dict:
 
 def _created(submission) -> tuple[Response, int]:
     state = submission.state
-    message = ("Saved. The map shows it now." if state == "approved"
-               else "Sent for review. A moderator will check it soon.")
+    updated = submission.updated_by_repeat
+    if state == "approved":
+        message = "Saved. The map shows it now."
+    elif updated:
+        message = "Your earlier answer, still waiting for review, now says this. A moderator will check it soon."
+    else:
+        message = "Sent for review. A moderator will check it soon."
     return jsonify({"id": submission.id, "kind": submission.kind, "state": state, "place_id": submission.place_id,
-                    "message": message}), 201
+                    "updated": updated, "message": message}), 201
 
 
 @bp.get("/places")

@@ -200,7 +200,7 @@ def _schemas(limit_max: int) -> dict:
             },
         },
         "SubmissionCreated": {
-            "type": "object", "required": ["id", "kind", "state", "place_id", "message"],
+            "type": "object", "required": ["id", "kind", "state", "place_id", "updated", "message"],
             "properties": {
                 "id": place_id,
                 "kind": {"type": "string", "enum": list(SUBMISSION_KINDS)},
@@ -208,6 +208,10 @@ def _schemas(limit_max: int) -> dict:
                           "description": "`pending` until a moderator decides; `approved` at once for trusted "
                                          "volunteers and moderators."},
                 "place_id": {**place_id, "nullable": True, "description": "null for a new place not yet approved."},
+                "updated": {"type": "boolean",
+                            "description": "true when this repeated the sender's own answer about the place that "
+                                           "is still waiting for review: that submission (same `id`) was updated "
+                                           "with these values instead of adding another."},
                 "message": {"type": "string", "description": "What happens next, for the person who sent it."},
             },
         },

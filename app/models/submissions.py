@@ -66,6 +66,9 @@ class Submission(Base):
     # For a reopened value (origin vote): the applied change the volunteers disagreed with.
     revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id", use_alter=True))
 
+    # Not stored: set when a volunteer's repeat updated this pending submission instead of adding another.
+    updated_by_repeat = False
+
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES

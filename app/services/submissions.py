@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
 from app import validation
@@ -110,6 +110,52 @@ def _store(session: Session, submitter: Submitter, kind: str, proposed: dict, *,
     return submission
 
 
+# Kinds a volunteer may send again about the same place: a repeat while the first is still pending updates it.
+REPEATABLE_KINDS = ("status", "correction", "still_correct", "report")
+
+
+def _pending_repeat(session: Session, submitter: Submitter, kind: str, proposed: dict,
+                    place: Place) -> Submission | None:
+    """The submitter's own pending submission of this kind about this place, when a moderator is not reviewing it.
+
+    Callers hold the place's row lock, so two repeats sent at once cannot both miss it and add two.
+    """
+    if kind not in REPEATABLE_KINDS:
+        return None
+    if submitter.user is not None:
+        mine = Submission.author_id == submitter.user.id
+    elif submitter.device_hash is not None:
+        mine = (Submission.device_hash == submitter.device_hash) & Submission.author_id.is_(None)
+    else:
+        return None
+    being_reviewed = (Submission.claimed_by_id.is_not(None)) & (Submission.claim_expires_at > func.now())
+    # A report of another problem is news, not a repeat.
+    same = (Submission.proposed["problem"].astext == proposed["problem"]) if kind == "report" else true()
+    return session.scalars(
+        select(Submission)
+        .where(Submission.place_id == place.id, Submission.kind == kind, Submission.state == "pending",
+               Submission.origin == "volunteer", mine, same, ~being_reviewed)
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(1)
+        .with_for_update(skip_locked=True)).first()
+
+
+def _store_or_update(session: Session, submitter: Submitter, kind: str, proposed: dict, *, place: Place,
+                     lon: float, lat: float) -> Submission:
+    """Store the submission, or, when it repeats the submitter's own pending one, update that one instead: the
+    queue holds one item per volunteer, place and kind, with their latest answer (issue: 13 identical answers
+    made 13 queue items). Values the repeat leaves out are kept; it keeps its place in the queue."""
+    earlier = _pending_repeat(session, submitter, kind, proposed, place)
+    if earlier is None:
+        return _store(session, submitter, kind, proposed, place=place, base_version=place.version, lon=lon, lat=lat)
+    earlier.proposed = {**earlier.proposed, **proposed}
+    earlier.base_version = place.version
+    earlier.geom = from_shape(Point(lon, lat), srid=4326)
+    earlier.updated_by_repeat = True
+    session.flush()
+    return earlier
+
+
 def _auto_approve_if_trusted(session: Session, submitter: Submitter, submission: Submission,
                              policy: ModerationPolicy) -> Submission:
     if is_trusted(session, submitter.user, policy):
@@ -125,8 +171,8 @@ def _submit_change(session: Session, submitter: Submitter, kind: str, place_id: 
     proposed = validation.clean(KINDS[kind], values)
     place = _place_at_version(session, place_id, validation.base_version(base_version))
     lon, lat = place_point(place)
-    submission = _store(session, submitter, kind, proposed, place=place, base_version=place.version,
-                        lon=proposed.get("lon", lon), lat=proposed.get("lat", lat))
+    submission = _store_or_update(session, submitter, kind, proposed, place=place,
+                                  lon=proposed.get("lon", lon), lat=proposed.get("lat", lat))
     return _auto_approve_if_trusted(session, submitter, submission, policy)
 
 
@@ -162,6 +208,6 @@ def submit_report(session: Session, submitter: Submitter, place_id: int, values:
     """Flag a published place as wrong or abusive; always reviewed by a moderator."""
     ensure_may_submit(session, submitter)
     proposed = validation.clean(KINDS["report"], values)
-    place = _published_place(session, place_id)
+    place = _published_place(session, place_id, for_update=True)
     lon, lat = place_point(place)
-    return _store(session, submitter, "report", proposed, place=place, base_version=place.version, lon=lon, lat=lat)
+    return _store_or_update(session, submitter, "report", proposed, place=place, lon=lon, lat=lat)

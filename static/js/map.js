@@ -446,8 +446,10 @@
   }
 
   function afterSubmission(data) {
+    // A repeat of one's own answer still waiting for review changes that answer: say so, not "sent" again.
     sheetMessage(data.state === "approved" ? "Saved. Thank you! The map shows it now."
-                                           : "Sent for review. Thank you! A moderator will check it soon.");
+                 : data.updated ? "Your answer waiting for review now says this. A moderator will check it soon."
+                 : "Sent for review. Thank you! A moderator will check it soon.");
     if (data.state === "approved") { state.loadedBounds = null; load(); }
     openPlace(state.current.id, null, {keepMessage: true});
   }

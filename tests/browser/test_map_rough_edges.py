@@ -5,11 +5,13 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from app.models import Submission
 from app.services.places import create_place
 from geo.vocabulary import WHEELCHAIR_LABELS
 from tests.browser.conftest import PHONE, _close, _page, axe_violations, describe
-from tests.browser.test_map_phone import _load_demo
+from tests.browser.test_map_phone import _load_demo, _marker, _single_marker
 
 SMALL_PHONE = {**PHONE, "viewport": {"width": 375, "height": 667}}
 
@@ -246,3 +248,23 @@ def test_places_too_close_to_tap_apart_share_one_marker_that_lists_them(phone_pa
     expect(listing.locator(".list-item")).to_have_count(count)
     listing.get_by_role("button", name=re.compile("Bäckerei Süd")).tap()
     expect(page.locator("#sheet-title")).to_have_text("Bäckerei Süd")
+
+
+def test_answering_again_changes_the_pending_answer_instead_of_adding_one(phone_page, live_server, live_db):
+    places = _load_demo(live_db)
+    page = phone_page
+    _open_map(page, live_server)
+    target = _single_marker(page, places, "yes")
+    _marker(page, target).tap()
+    sheet = page.get_by_role("dialog", name=target.name)
+    expect(sheet).to_be_visible()
+    sheet.get_by_role("button", name=re.compile(r"^Partly accessible")).tap()
+    expect(sheet.get_by_role("status")).to_contain_text("Sent for review")
+    for answer in ("Not accessible", "Not accessible", "Partly accessible"):
+        with page.expect_response(lambda r: r.url.endswith("/status") and r.request.method == "POST") as sent:
+            sheet.get_by_role("button", name=re.compile(f"^{answer}")).tap()
+        assert sent.value.json()["updated"] is True
+        expect(sheet.get_by_role("status")).to_contain_text("Your answer waiting for review now says this")
+    live_db.expire_all()
+    stored = live_db.scalars(select(Submission).where(Submission.place_id == target.id)).all()
+    assert [(s.state, s.proposed) for s in stored] == [("pending", {"wheelchair": "limited"})]
