@@ -31,15 +31,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:
-    """The app served by Werkzeug's threaded server in this process; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def in_thread(server) -> Iterator[str]:
+    """Run a socketserver-style server (serve_forever, shutdown) in a thread; yield its loopback base URL."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app served by Werkzeug's threaded server in this process; yields its base URL."""
+    try:
+        with in_thread(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+            yield url
+    finally:
         app.extensions["stepfree_db"].engine.dispose()
 
 
