@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 
 from app.services.places import apply_change, get_place
@@ -140,3 +141,57 @@ def test_ogc_links_use_the_configured_public_url_not_the_host_header(database_ur
     page = client.get("/data", headers=spoofed).get_data(as_text=True)
     assert "evil.example" not in page and "https://stepfree.example.org/ogc" in page
     app.extensions["stepfree_db"].engine.dispose()
+
+
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+
+
+def test_ogc_queryables_are_a_json_schema_linked_from_the_collection(client):
+    collection = _get(client, "/ogc/collections/places").get_json()
+    link = _links(collection)[QUERYABLES_REL]
+    assert link["type"] == "application/schema+json"
+    response = _get(client, link["href"])
+    assert response.mimetype == "application/schema+json"
+    schema = response.get_json()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$id"] == link["href"] and schema["type"] == "object"
+    properties = schema["properties"]
+    assert properties["geometry"]["x-ogc-role"] == "primary-geometry"
+    assert properties["updated_at"]["x-ogc-role"] == "primary-instant"
+    assert properties["wheelchair"]["enum"] == ["yes", "limited", "no", "unknown"]
+    assert "food" in properties["category"]["enum"]
+    conforms = _get(client, "/ogc/conformance").get_json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables" in conforms
+    assert "/collections/{collectionId}/queryables" in _get(client, "/ogc/api").get_json()["paths"]
+
+
+def test_ogc_every_queryable_is_a_feature_property_and_filters_the_items(client, session):
+    """What the queryables promise holds: each names a property the features carry, and filtering by it, as a
+    query parameter of its own name, returns exactly the features with that value."""
+    cafe = make_place(session, category="food", wheelchair="yes")
+    shop = make_place(session, category="shopping", wheelchair="no")
+    session.commit()
+    schema = _get(client, "/ogc/collections/places/queryables").get_json()
+    [feature] = _get(client, f"/ogc/collections/places/items?limit=1&after={cafe.id - 1}").get_json()["features"]
+    assert feature["id"] == cafe.id
+    the_shops = {"wheelchair": "no", "category": "shopping"}
+    for name, queryable in schema["properties"].items():
+        if queryable.get("x-ogc-role") != "primary-geometry":
+            assert name in feature["properties"], name
+        if "enum" in queryable:
+            for value, expected in ((feature["properties"][name], {cafe.id}), (the_shops[name], {shop.id})):
+                assert value in queryable["enum"]
+                found = _get(client, f"/ogc/collections/places/items?{name}={value}").get_json()["features"]
+                assert {f["id"] for f in found} == expected, (name, value)
+    # A value outside the schema's enum is refused, naming the queryable.
+    refused = _get(client, "/ogc/collections/places/items?category=castle", status=400).get_json()
+    assert refused["error"]["field"] == "category"
+
+
+def test_ogc_queryables_page_for_a_person(client):
+    response = client.get("/ogc/collections/places/queryables?f=html")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "<caption id=\"queryables-caption\">" in html and "Partly accessible" in html
+    assert "<code>bbox</code>" in html and "<code>datetime</code>" in html
+    assert _get(client, "/ogc/collections/roads/queryables", status=404).get_json()["code"] == "unknown_collection"

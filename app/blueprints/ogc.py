@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, json, render_template, request
 
-from app.blueprints.ogc_openapi import openapi_document
+from app.blueprints.ogc_openapi import openapi_document, queryables_document
 from app.db import get_session
 from app.errors import NotFound, ValidationError
 from app.params import datetime_param, int_param, place_filters
@@ -29,10 +29,15 @@ GEOJSON = "application/geo+json"
 HTML = "text/html"
 JSON = "application/json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Part 3: the queryables resource, and filtering items by them as query parameters.
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 )
 
 
@@ -97,6 +102,18 @@ def collections():
 def collection(collection_id: str):
     _check_collection(collection_id)
     return _answer("ogc/collection.html", _collection_document())
+
+
+@bp.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str):
+    """What the items can be filtered by (OGC API – Features Part 3), as a JSON Schema: clients build their
+    filter forms from it. Each is a query parameter of the items; `wheelchair` and `category` take a
+    comma-separated list of values."""
+    _check_collection(collection_id)
+    document = queryables_document(external_url(".queryables", collection_id=COLLECTION_ID))
+    if wants_html():
+        return render_template("ogc/queryables.html", document=document)
+    return Response(json.dumps(document), mimetype=SCHEMA)
 
 
 @bp.get("/collections/<collection_id>/items")
@@ -193,6 +210,8 @@ def _collection_document() -> dict:
         "links": [
             _link("self", external_url(".collection", collection_id=COLLECTION_ID), JSON, "Places"),
             _link("items", items_url, GEOJSON, "The places as GeoJSON"),
+            _link(QUERYABLES_REL, external_url(".queryables", collection_id=COLLECTION_ID), SCHEMA,
+                  "What the places can be filtered by"),
             _link("license", LICENSE_URL, "text/html", "ODbL 1.0"),
             _link("describedby", external_url("export.data_page"), "text/html", "The fields explained"),
         ],

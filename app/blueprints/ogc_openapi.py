@@ -1,8 +1,44 @@
-"""The OpenAPI 3.0 definition of StepFree's OGC API – Features (the landing page's `service-desc`)."""
+"""The OpenAPI 3.0 definition of StepFree's OGC API – Features (the landing page's `service-desc`), and the
+queryables of its one collection (Part 3)."""
 
 from app.params import INT4_MAX
-from geo.categories import CATEGORY_KEYS
-from geo.vocabulary import WHEELCHAIR_VALUES
+from geo.categories import CATEGORIES, CATEGORY_KEYS
+from geo.fields import FIELDS, RECORD_MEANINGS
+from geo.vocabulary import WHEELCHAIR_LABELS, WHEELCHAIR_MEANINGS, WHEELCHAIR_VALUES
+
+
+def queryables_document(self_url: str) -> dict:
+    """The properties the items can be filtered by, as a JSON Schema (2020-12), in the features' own names.
+
+    `x-ogc-role` marks the geometry (filtered by `bbox`) and the instant (filtered by `datetime`); the others
+    are query parameters of their own name. Each value carries its label and meaning, for forms.
+    """
+    wheelchair, category = FIELDS["wheelchair"], FIELDS["category"]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": self_url,
+        "type": "object",
+        "title": "Places",
+        "description": "Filter the items by these, each a query parameter; wheelchair and category take one or "
+                       "several values, comma-separated.",
+        "properties": {
+            "geometry": {"title": "Location", "description": "Filtered with bbox (minLon,minLat,maxLon,maxLat).",
+                         "format": "geometry-point", "x-ogc-role": "primary-geometry"},
+            wheelchair.property: {
+                "title": wheelchair.label, "description": wheelchair.meaning, "type": "string",
+                "enum": list(WHEELCHAIR_VALUES),
+                "oneOf": [{"const": v, "title": WHEELCHAIR_LABELS[v], "description": WHEELCHAIR_MEANINGS[v]}
+                          for v in WHEELCHAIR_VALUES]},
+            category.property: {
+                "title": category.label, "description": category.meaning, "type": "string",
+                "enum": list(CATEGORY_KEYS),
+                "oneOf": [{"const": c.key, "title": c.label} for c in CATEGORIES]},
+            "updated_at": {"title": "Last changed", "description": RECORD_MEANINGS["updated_at"] +
+                           " Filtered with datetime (an instant or an interval, `..` open).",
+                           "type": "string", "format": "date-time", "x-ogc-role": "primary-instant"},
+        },
+        "additionalProperties": False,
+    }
 
 
 def _query(name: str, description: str, schema: dict, *, explode: bool = False) -> dict:
@@ -50,6 +86,10 @@ def openapi_document(server_url: str, max_limit: int) -> dict:
             "/collections/{collectionId}": {"get": {"operationId": "collection", "parameters": [collection_id],
                                                     "responses": {**_ok("One collection", "application/json"),
                                                                   "404": UNKNOWN_COLLECTION}}},
+            "/collections/{collectionId}/queryables": {"get": {
+                "operationId": "queryables", "parameters": [collection_id],
+                "responses": {**_ok("What the items can be filtered by (JSON Schema)", "application/schema+json"),
+                              "404": UNKNOWN_COLLECTION}}},
             "/collections/{collectionId}/items": {"get": {
                 "operationId": "items", "parameters": items_parameters,
                 "responses": {**_ok("A page of features", "application/geo+json"), "404": UNKNOWN_COLLECTION}}},

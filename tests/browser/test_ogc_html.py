@@ -7,7 +7,8 @@ from tests.browser.conftest import axe_violations, describe
 from tests.factories import make_place
 
 PAGES = ["/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/places",
-         "/ogc/collections/places/items?limit=2", "/ogc/collections/places/items/{id}"]
+         "/ogc/collections/places/queryables", "/ogc/collections/places/items?limit=2",
+         "/ogc/collections/places/items/{id}"]
 
 
 @pytest.mark.parametrize("width, height", [(390, 844), (375, 667)])
