@@ -357,7 +357,8 @@
       note.hidden = data.changes.length > 0;
       data.changes.forEach(function (change) { list.appendChild(peerItem(change)); });
     }, function (err) {
-      note.textContent = "Recent changes could not be loaded: " + err.message;
+      note.textContent = err.offline ? "No connection: recent changes load when you are back online."
+                                     : "Recent changes could not be loaded: " + err.message;
     });
   }
 

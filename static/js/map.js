@@ -651,9 +651,10 @@
       found[error.field || "form"] = sentence(error.message);
       showErrors(found);
     }, function () {
+      // Not an error of the form: the place is safe on the phone, and the offline bar shows it waiting.
       outbox.keep("/api/places", body, body.name);
-      errorEl.textContent = "No connection. The new place is kept on this phone and will be sent when you are back online.";
-      errorEl.hidden = false;
+      endAdding();
+      setStatus("No connection. The new place is kept on this phone and is sent when you are back online.");
     });
   });
 

@@ -245,3 +245,27 @@ def test_signed_in_pages_are_not_kept_and_signing_out_drops_what_was(phone_page,
     # The map page kept while signed in (with the name in its menu) is gone, or replaced by the signed-out one.
     _until(page, "caches.keys().then(k => caches.open(k[0])).then(c => c.match('/'))"
                  ".then(r => !r || r.text().then(t => !t.includes('Kept Person')))")
+
+
+def test_phone_new_place_added_offline_is_kept_calmly_and_sent_later(phone_page, live_server, live_db):
+    page = phone_page
+    page.goto(f"{live_server}/")
+    _wait_for_worker(page)
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Add place").tap()
+    form = page.get_by_role("dialog", name="Add a missing place")
+    form.get_by_label("Name").fill("Kiosk am Bahnhof")
+    form.get_by_label("Category").select_option("food")
+    form.get_by_role("button", name="Send new place").tap()
+    # Kept, not failed: the form closes, the status says so in words, and nothing is marked as an error.
+    expect(form).to_be_hidden()
+    expect(page.locator("#map-status")).to_contain_text("kept on this phone")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator("#outbox-bar").get_by_role("status")).to_contain_text("1 answer waits to be sent.")
+    assert live_db.scalars(select(Submission)).all() == []
+
+    page.context.set_offline(False)
+    expect(page.locator("#outbox-bar").get_by_role("status")).to_contain_text("1 answer was sent", timeout=15_000)
+    live_db.expire_all()
+    stored = live_db.scalars(select(Submission)).one()
+    assert (stored.kind, stored.proposed["name"]) == ("new_place", "Kiosk am Bahnhof")
