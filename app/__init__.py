@@ -7,6 +7,7 @@ from app.db import init_db, rollback_request_session, run_with_retry
 from app.device import init_device_cookie
 from app.errors import register_error_handlers
 from app.extensions import CookieSessions, csrf, limiter, login_manager
+from app.i18n import init_i18n
 from app.inputs import init_input_guard
 from app.policy import ModerationPolicy
 from app.security import init_security
@@ -50,6 +51,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     register_error_handlers(app)
     init_device_cookie(app)
     init_static_files(app)
+    init_i18n(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -66,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
         events,
         export,
         health,
+        language,
         me,
         moderate,
         ogc,
@@ -81,7 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         pages.bp,
         check.bp, events.bp, me.bp, stats.bp,
         export.bp, ogc.bp,
-        health.bp, pwa.bp,
+        health.bp, pwa.bp, language.bp,
         moderate.bp, place_pages.bp,
     ]
     for blueprint in blueprints:
@@ -108,9 +111,10 @@ def _register_template_helpers(app: Flask) -> None:
     from geo.categories import CATEGORY_BY_KEY
     from geo.fields import FIELDS, KINDS
 
-    # Every label, in one place for every template: pages never show a raw key where words exist.
+    # Every label, in one place for every template: pages never show a raw key where words exist. The tables
+    # hold English words (marked N_ in geo/): templates translate them where they show them, {{ _(label) }}.
     app.jinja_env.globals.update(
         external_url=external_url, FIELDS=FIELDS, KINDS=KINDS, CATEGORY_BY_KEY=CATEGORY_BY_KEY,
-        **{name: getattr(vocabulary, name) for name in dir(vocabulary) if name.isupper()},
+        **{name: getattr(vocabulary, name) for name in dir(vocabulary) if name.isupper() and name != "N_"},
         REASONS=vocabulary.MODERATOR_REASONS,
         KIND_LABELS={key: kind.label for key, kind in KINDS.items()})

@@ -22,6 +22,8 @@ class Config:
     MAP_CENTER_LAT: float = 47.141
     MAP_CENTER_LON: float = 9.521
     MAP_ZOOM: int = 15
+    # The language of a visitor who chose none and whose browser asks for none that StepFree has (translations/).
+    DEFAULT_LOCALE: str = "en"
     # The address the public reaches StepFree at, e.g. https://stepfree.example.org. Absolute links (OGC API)
     # are built from it instead of from the request's Host header. Empty: from the request.
     PUBLIC_URL: str = ""

@@ -15,7 +15,8 @@ var PREFIX = "stepfree-";
 var CACHE = PREFIX + BUILD;
 var PLACE_READ = /^\/api\/places(\/\d+)?$/;
 var OFFLINE_PAGES = ["/", "/check"];
-var ACCOUNT_CHANGES = ["/account/login", "/account/logout"];
+// Signing in or out, and choosing another language, change what the kept pages should show.
+var ACCOUNT_CHANGES = ["/account/login", "/account/logout", "/language"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
@@ -126,9 +127,9 @@ function dropPlaceReads() {
 }
 
 // Everything that may carry a person's view (pages, place reads with their own pending answers); the hashed
-// static files stay.
+// static files and the scripts' words stay.
 function dropPersonal() {
-  return dropKept(function (path) { return path.indexOf("/static/") !== 0; });
+  return dropKept(function (path) { return path.indexOf("/static/") !== 0 && path.indexOf("/i18n/") !== 0; });
 }
 
 // The page asks to keep place reads it made before this worker controlled it (static/js/pwa.js).
@@ -159,7 +160,7 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(networkFirst(request));
   } else if (PLACE_READ.test(url.pathname)) {
     event.respondWith(staleWhileRevalidate(event));
-  } else if (url.pathname.indexOf("/static/") === 0 && url.searchParams.has("v")) {
+  } else if ((url.pathname.indexOf("/static/") === 0 || url.pathname.indexOf("/i18n/") === 0) && url.searchParams.has("v")) {
     // A hashed URL always names the same bytes: the cached copy is never stale.
     event.respondWith(cacheFirst(request));
   }

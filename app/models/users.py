@@ -32,6 +32,8 @@ class User(UserMixin, Base):
     ban_reason: Mapped[str | None] = mapped_column(String(500))
     # Opt-in: only then does the display name appear on public pages (leaderboards, histories); else "a volunteer".
     public_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # The language chosen in the menu (a catalog's code), or None: then the cookie and the browser decide.
+    locale: Mapped[str | None] = mapped_column(String(16))
     # Part of every session cookie; a new token ends all sessions issued with the old one.
     session_token: Mapped[str] = mapped_column(
         String(64), default=new_session_token, server_default=text("replace(gen_random_uuid()::text, '-', '')"))
