@@ -6,6 +6,9 @@ JSON errors have the shape DESIGN.md gives: {"error": {"code": ..., "message": .
 import logging
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -86,6 +89,64 @@ _HTTP_CODES = {
 }
 
 
+# Werkzeug's own descriptions of the statuses, in the request's language (its English words are the msgids).
+_HTTP_MESSAGES = {
+    400: _l("The browser (or proxy) sent a request that this server could not understand."),
+    401: _l("The server could not verify that you are authorized to access the URL requested. You either supplied the"
+            " wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the "
+            "credentials required."),
+    403: _l("You don't have the permission to access the requested resource. It is either read-protected or not "
+            "readable by the server."),
+    404: _l("The requested URL was not found on the server. If you entered the URL manually please check your "
+            "spelling and try again."),
+    405: _l("The method is not allowed for the requested URL."),
+    406: _l("The resource identified by the request is only capable of generating response entities which have "
+            "content characteristics not acceptable according to the accept headers sent in the request."),
+    409: _l("A conflict happened while processing the request. The resource might have been modified while the "
+            "request was being processed."),
+    410: _l("The requested URL is no longer available on this server and there is no forwarding address. If you "
+            "followed a link from a foreign page, please contact the author of this page."),
+    414: _l("The length of the requested URL exceeds the capacity limit for this server. The request cannot be "
+            "processed."),
+    415: _l("The server does not support the media type transmitted in the request."),
+    431: _l("One or more header fields exceeds the maximum size."),
+    500: _l("The server encountered an internal error and was unable to complete your request. Either the server is "
+            "overloaded or there is an error in the application."),
+    501: _l("The server does not support the action requested by the browser."),
+    503: _l("The server is temporarily unable to service your request due to maintenance downtime or capacity "
+            "problems. Please try again later."),
+}
+
+
+def _http_message(status: int) -> str | None:
+    message = _HTTP_MESSAGES.get(status)
+    return str(message) if message is not None else None
+
+
+# The words of a rate limit for each unit ("20 per 1 minute"), singular and plural.
+_RATE_UNITS = {
+    "second": lambda n, a: ngettext("%(amount)s per %(num)s second", "%(amount)s per %(num)s seconds", n, amount=a),
+    "minute": lambda n, a: ngettext("%(amount)s per %(num)s minute", "%(amount)s per %(num)s minutes", n, amount=a),
+    "hour": lambda n, a: ngettext("%(amount)s per %(num)s hour", "%(amount)s per %(num)s hours", n, amount=a),
+    "day": lambda n, a: ngettext("%(amount)s per %(num)s day", "%(amount)s per %(num)s days", n, amount=a),
+    "month": lambda n, a: ngettext("%(amount)s per %(num)s month", "%(amount)s per %(num)s months", n, amount=a),
+    "year": lambda n, a: ngettext("%(amount)s per %(num)s year", "%(amount)s per %(num)s years", n, amount=a),
+}
+
+
+def _rate_limit_words(error: HTTPException) -> str:
+    """The limit that was reached ("20 per 1 minute"), in the request's language."""
+    item = getattr(getattr(error, "limit", None), "limit", None)
+    amount, num = getattr(item, "amount", None), getattr(item, "multiples", None)
+    unit = getattr(getattr(item, "GRANULARITY", None), "name", None)
+    if amount is None or num is None or getattr(error.limit, "error_message", None):
+        return str(error.description)
+    words = _RATE_UNITS.get(unit)
+    if words is not None:
+        return words(num, amount)
+    return str(error.description)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def handle_app_error(error: AppError):
@@ -96,20 +157,24 @@ def register_error_handlers(app: Flask) -> None:
     def handle_csrf(error: CSRFError):
         _rollback()
         return error_response(400, "csrf_failed",
-                              "The form expired or was sent from elsewhere. Go back, reload the page and try again.",
-                              "csrf_token")
+                              _("The form expired or was sent from elsewhere. Go back, reload the page and try "
+                                "again."), "csrf_token")
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
         _rollback()
         status = error.code or 500
         message, field = error.description or error.name, None
+        if error.description == type(error).description:
+            # Werkzeug's default words for the status (a description given on raising is already translated).
+            message = _http_message(status) or message
         if status == 429:
-            message = ("Too many requests in a short time. Nothing was saved from this request; "
-                       f"please wait and try again ({error.description}).")
+            message = _("Too many requests in a short time. Nothing was saved from this request; please wait and "
+                        "try again (%(limit)s).", limit=_rate_limit_words(error))
         elif status == 413:
             limit = current_app.config["MAX_CONTENT_LENGTH"]
-            message, field = f"The request body is too large: at most {limit // 1024} KB are accepted.", "body"
+            message = _("The request body is too large: at most %(kb)s KB are accepted.", kb=limit // 1024)
+            field = "body"
         headers = dict(error.get_response().headers) if status in (405, 429) else None
         if headers:
             headers = {k: v for k, v in headers.items() if k in ("Allow", "Retry-After")}
@@ -119,9 +184,12 @@ def register_error_handlers(app: Flask) -> None:
         _rollback()
         log.warning("database unavailable on %s %s: %s", request.method, request.path,
                     str(getattr(error, "orig", None) or error).strip().splitlines()[0])
-        retry = str(current_app.config["DATABASE_RETRY_AFTER"])
-        return error_response(503, "unavailable", "StepFree cannot reach its database just now; nothing was "
-                              f"saved. Please try again in {retry} seconds.", headers={"Retry-After": retry},
+        seconds = int(current_app.config["DATABASE_RETRY_AFTER"])
+        message = ngettext("StepFree cannot reach its database just now; nothing was saved. Please try again in "
+                           "%(num)s second.",
+                           "StepFree cannot reach its database just now; nothing was saved. Please try again in "
+                           "%(num)s seconds.", seconds)
+        return error_response(503, "unavailable", message, headers={"Retry-After": str(seconds)},
                               database_down=True)
 
     for unavailable in UNAVAILABLE_ERRORS:
@@ -132,8 +200,8 @@ def register_error_handlers(app: Flask) -> None:
         _rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
         # The page asks nothing more of the database, which may be what failed.
-        return error_response(500, "internal_error", "Something went wrong on our side; nothing was saved. "
-                              "Please try again in a moment.", database_down=True)
+        return error_response(500, "internal_error", _("Something went wrong on our side; nothing was saved. "
+                                                       "Please try again in a moment."), database_down=True)
 
 
 def _rollback() -> None:

@@ -8,6 +8,8 @@ naming the field, covers every route and every field at once, including the ones
 import json
 
 from flask import Flask, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import NotFound, ValidationError
@@ -21,7 +23,7 @@ def init_input_guard(app: Flask) -> None:
     def ids_in_range(endpoint, values):
         for name, value in (values or {}).items():
             if isinstance(value, int) and value > INT4_MAX:
-                raise NotFound(f"There is no {name.removesuffix('_id')} {value}: ids go up to {INT4_MAX}.", name)
+                raise NotFound(_no_such_id(name, value), name)
 
     @app.before_request
     def refuse_unstorable_text():
@@ -35,12 +37,26 @@ def init_input_guard(app: Flask) -> None:
             _check_pairs(request.form.items(multi=True))
 
 
+def _no_such_id(name: str, value: int) -> str:
+    """The answer for an id past PostgreSQL's integer, naming what the path's variable stands for."""
+    if name == "place_id":
+        return _("There is no place %(id)s: ids go up to %(max)s.", id=value, max=INT4_MAX)
+    if name == "submission_id":
+        return _("There is no submission %(id)s: ids go up to %(max)s.", id=value, max=INT4_MAX)
+    if name == "revision_id":
+        return _("There is no revision %(id)s: ids go up to %(max)s.", id=value, max=INT4_MAX)
+    if name == "user_id":
+        return _("There is no user %(id)s: ids go up to %(max)s.", id=value, max=INT4_MAX)
+    return _("There is no %(name)s %(id)s: ids go up to %(max)s.", name=name.removesuffix("_id"), id=value,
+             max=INT4_MAX)
+
+
 def _check_pairs(pairs) -> None:
     for key, value in pairs:
         if "\x00" in key:
-            raise ValidationError("A parameter name contains a NUL character.", "query")
+            raise ValidationError(_("A parameter name contains a NUL character."), "query")
         if isinstance(value, str) and "\x00" in value:
-            raise ValidationError(f"{key} contains a NUL character, which cannot be stored.", key)
+            raise ValidationError(_("%(field)s contains a NUL character, which cannot be stored.", field=key), key)
 
 
 def parse_json_object(raw: bytes) -> dict:
@@ -48,16 +64,19 @@ def parse_json_object(raw: bytes) -> dict:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationError("The body must be JSON encoded as UTF-8.", "body") from None
+        raise ValidationError(_("The body must be JSON encoded as UTF-8."), "body") from None
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
-        raise ValidationError(f"The body is nested too deeply (at most {JSON_MAX_DEPTH} levels).", "body") from None
+        raise ValidationError(ngettext("The body is nested too deeply (at most %(num)s level).",
+                                       "The body is nested too deeply (at most %(num)s levels).", JSON_MAX_DEPTH),
+                              "body") from None
     except ValueError as error:
         message = getattr(error, "msg", None) or str(error)
-        raise ValidationError(f"The body is not valid JSON: {message}.", "body") from None
+        raise ValidationError(_("The body is not valid JSON: %(reason)s.", reason=message), "body") from None
     if not isinstance(value, dict):
-        raise ValidationError("The body must be a JSON object, like {\"wheelchair\": \"yes\"}.", "body")
+        raise ValidationError(_("The body must be a JSON object, like %(example)s.", example='{"wheelchair": "yes"}'),
+                              "body")
     for key, item in value.items():
         _check_value(item, key, 1)
         _check_text(key, "body")
@@ -65,12 +84,17 @@ def parse_json_object(raw: bytes) -> dict:
 
 
 def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
+    raise ValueError(_("%(name)s is not a JSON number", name=name))
+
+
+def _too_deep(field: str) -> str:
+    return ngettext("%(field)s is nested too deeply (at most %(num)s level).",
+                    "%(field)s is nested too deeply (at most %(num)s levels).", JSON_MAX_DEPTH, field=field)
 
 
 def _check_value(value, field: str, depth: int) -> None:
     if depth > JSON_MAX_DEPTH:
-        raise ValidationError(f"{field} is nested too deeply (at most {JSON_MAX_DEPTH} levels).", field)
+        raise ValidationError(_too_deep(field), field)
     if isinstance(value, str):
         _check_text(value, field)
     elif isinstance(value, dict):
@@ -84,9 +108,9 @@ def _check_value(value, field: str, depth: int) -> None:
 
 def _check_text(text: str, field: str) -> None:
     if "\x00" in text:
-        raise ValidationError(f"{field} contains a NUL character, which cannot be stored.", field)
+        raise ValidationError(_("%(field)s contains a NUL character, which cannot be stored.", field=field), field)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError(f"{field} contains an unpaired surrogate (\\ud800-\\udfff), which is not text.",
-                              field) from None
+        raise ValidationError(_("%(field)s contains an unpaired surrogate (%(range)s), which is not text.",
+                                field=field, range="\\ud800-\\udfff"), field) from None

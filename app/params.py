@@ -7,6 +7,8 @@ queries only read: what a request asked for reaches them already checked, as a f
 import re
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
+
 from app.errors import ValidationError
 from app.models.audit import MODERATION_ACTIONS
 from app.queries.export import PlaceFilters
@@ -28,12 +30,30 @@ def bbox_param(args, name: str = "bbox", *, required: bool = False, max_span: fl
     raw = args.get(name)
     if raw is None or raw == "":
         if required:
-            raise ValidationError(f"{name} is required: minLon,minLat,maxLon,maxLat.", name)
+            raise ValidationError(_("%(field)s is required: minLon,minLat,maxLon,maxLat.", field=name), name)
         return None
     try:
         return parse_bbox(raw, max_span=max_span)
     except BBoxError as error:
-        raise ValidationError(str(error), name) from None
+        raise ValidationError(bbox_error_message(error, max_span), name) from None
+
+
+def bbox_error_message(error: BBoxError, max_span: float | None = None) -> str:
+    """geo.bbox's reason in the request's language (geo/ knows no languages; its English words are the msgids)."""
+    text = str(error)
+    if text == "bbox must be four numbers: minLon,minLat,maxLon,maxLat":
+        return _("bbox must be four numbers: minLon,minLat,maxLon,maxLat")
+    if text == "bbox values must be finite numbers":
+        return _("bbox values must be finite numbers")
+    if text == "bbox longitudes must lie between -180 and 180":
+        return _("bbox longitudes must lie between -180 and 180")
+    if text == "bbox latitudes must lie between -90 and 90":
+        return _("bbox latitudes must lie between -90 and 90")
+    if text == "bbox minimum must not exceed its maximum (order: minLon,minLat,maxLon,maxLat)":
+        return _("bbox minimum must not exceed its maximum (order: minLon,minLat,maxLon,maxLat)")
+    if max_span is not None and text.startswith("bbox is too large"):
+        return _("bbox is too large: at most %(span)s degrees on each side", span=f"{max_span:g}")
+    return text
 
 
 def choices_param(args, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -43,7 +63,8 @@ def choices_param(args, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         values.extend(v.strip() for v in raw.split(",") if v.strip())
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise ValidationError(f"{name} has unknown value '{unknown[0]}'; use {', '.join(allowed)}.", name)
+        raise ValidationError(_("%(field)s has unknown value '%(value)s'; use %(values)s.", field=name,
+                                value=unknown[0], values=", ".join(allowed)), name)
     return tuple(dict.fromkeys(values))
 
 
@@ -62,13 +83,14 @@ def whole_number(value, name: str, *, minimum: int = 1, maximum: int = INT4_MAX)
     are refused naming the field, so none of them reaches the database.
     """
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValidationError(f"{name} must be a whole number.", name)
+        raise ValidationError(_("%(field)s must be a whole number.", field=name), name)
     if isinstance(value, str):
         if not _WHOLE.fullmatch(value.strip()):
-            raise ValidationError(f"{name} must be a whole number, written with the digits 0-9.", name)
+            raise ValidationError(_("%(field)s must be a whole number, written with the digits 0-9.", field=name), name)
         value = int(value.strip())
     if value < minimum or value > maximum:
-        raise ValidationError(f"{name} must be between {minimum} and {maximum}.", name)
+        raise ValidationError(_("%(field)s must be between %(minimum)s and %(maximum)s.", field=name, minimum=minimum,
+                                maximum=maximum), name)
     return value
 
 
@@ -78,9 +100,9 @@ def point_param(args, name: str = "near") -> tuple[float, float]:
     try:
         lon, lat = (float(v) for v in raw.split(","))
     except ValueError:
-        raise ValidationError(f"{name} is required: lon,lat.", name) from None
+        raise ValidationError(_("%(field)s is required: lon,lat.", field=name), name) from None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValidationError(f"{name} must be lon,lat within -180..180 and -90..90.", name)
+        raise ValidationError(_("%(field)s must be lon,lat within -180..180 and -90..90.", field=name), name)
     return lon, lat
 
 
@@ -99,8 +121,8 @@ def datetime_param(args, name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationError(f"{name} must be an ISO 8601 date or time, like 2024-05-01 or "
-                              "2024-05-01T12:00:00Z.", name) from None
+        raise ValidationError(_("%(field)s must be an ISO 8601 date or time, like 2024-05-01 or 2024-05-01T12:00:00Z.",
+                                field=name), name) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -114,7 +136,8 @@ def queue_filters(args) -> QueueFilters:
     """The moderation queue's filters: kind, bbox, author type, age."""
     sort = args.get("sort") or "oldest"
     if sort not in QUEUE_SORTS:
-        raise ValidationError(f"sort must be one of {', '.join(QUEUE_SORTS)}.", "sort")
+        raise ValidationError(_("%(field)s must be one of %(values)s.", field="sort", values=", ".join(QUEUE_SORTS)),
+                              "sort")
     return QueueFilters(kinds=choices_param(args, "kind", SUBMISSION_KINDS), bbox=bbox_param(args, "bbox"),
                         author_types=choices_param(args, "author", AUTHOR_TYPES),
                         ages=choices_param(args, "age", AGES), sort=sort)

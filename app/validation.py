@@ -7,6 +7,9 @@ pair within WGS 84, flags are true or false.
 
 import math
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from app.errors import ValidationError
 from app.params import whole_number
 from geo.fields import FIELDS, Field, Kind
@@ -20,23 +23,25 @@ def _missing(value) -> bool:
 
 def _text(field: Field, value) -> str:
     if not isinstance(value, str):
-        raise ValidationError(f"{field.key} must be text.", field.key)
+        raise ValidationError(_("%(field)s must be text.", field=field.key), field.key)
     value = value.strip()
     if len(value) > field.max_length:
-        raise ValidationError(f"{field.key} may have at most {field.max_length} characters (it has {len(value)}).",
-                              field.key)
+        raise ValidationError(ngettext("%(field)s may have at most %(num)s character (it has %(length)s).",
+                                       "%(field)s may have at most %(num)s characters (it has %(length)s).",
+                                       field.max_length, field=field.key, length=len(value)), field.key)
     return value
 
 
 def _choice(field: Field, value) -> str:
     if value not in field.choices:
-        raise ValidationError(f"{field.key} must be one of {', '.join(field.choices)}.", field.key)
+        raise ValidationError(_("%(field)s must be one of %(values)s.", field=field.key,
+                                values=", ".join(field.choices)), field.key)
     return value
 
 
 def _flag(field: Field, value) -> bool:
     if not isinstance(value, bool):
-        raise ValidationError(f"{field.key} must be true or false.", field.key)
+        raise ValidationError(_("%(field)s must be true or false.", field=field.key), field.key)
     return value
 
 
@@ -45,8 +50,8 @@ CLEANERS = {"text": _text, "choice": _choice, "flag": _flag}
 
 def _required_message(field: Field) -> str:
     if field.type == "choice":
-        return f"{field.key} is required: one of {', '.join(field.choices)}."
-    return f"{field.key} is required."
+        return _("%(field)s is required: one of %(values)s.", field=field.key, values=", ".join(field.choices))
+    return _("%(field)s is required.", field=field.key)
 
 
 def coordinates(values: dict) -> tuple[float, float]:
@@ -55,13 +60,14 @@ def coordinates(values: dict) -> tuple[float, float]:
     for key, limit in (("lon", 180), ("lat", 90)):
         raw = values.get(key)
         if raw is None or raw == "" or isinstance(raw, bool):
-            raise ValidationError(f"{key} is required.", key)
+            raise ValidationError(_("%(field)s is required.", field=key), key)
         try:
             number = float(raw)
         except (TypeError, ValueError, OverflowError):
-            raise ValidationError(f"{key} must be a number.", key) from None
+            raise ValidationError(_("%(field)s must be a number.", field=key), key) from None
         if not math.isfinite(number) or abs(number) > limit:
-            raise ValidationError(f"{key} must lie between -{limit} and {limit}.", key)
+            raise ValidationError(_("%(field)s must lie between -%(limit)s and %(limit)s.", field=key, limit=limit),
+                                  key)
         result.append(number)
     return result[0], result[1]
 
@@ -83,7 +89,7 @@ def clean(kind: Kind, values: dict) -> dict:
         cleaned["lon"], cleaned["lat"] = round(lon, 7), round(lat, 7)
     if kind.needs_one and not cleaned:
         names = [k for k in kind.optional if k not in LOCATION] + (["lon/lat"] if "lon" in kind.optional else [])
-        raise ValidationError(f"Send at least one of {', '.join(names)}.", kind.optional[0])
+        raise ValidationError(_("Send at least one of %(fields)s.", fields=", ".join(names)), kind.optional[0])
     if kind.key == "new_place":
         cleaned = {**{k: FIELDS[k].default for k in kind.optional}, **cleaned}
     return cleaned

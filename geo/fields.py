@@ -10,6 +10,7 @@ and the documentation all read these tables: adding a field is one entry here pl
 from dataclasses import dataclass
 
 from geo.categories import CATEGORY_KEYS
+from geo.translatable import N_
 from geo.vocabulary import DESCRIPTION_MAX, PROBLEM_LABELS, TOILETS_VALUES, WHEELCHAIR_VALUES
 
 NAME_MAX = 200
@@ -21,7 +22,7 @@ REPORT_NOTE_MAX = 500
 @dataclass(frozen=True)
 class Field:
     key: str                      # StepFree's name: Place attribute, JSON body key, submissions' `proposed` key
-    label: str                    # for people (review screen, history, data page)
+    label: str                    # for people (review screen, history, data page): English, marked N_
     type: str                     # choice | text | longitude | latitude | flag
     choices: tuple[str, ...] = ()
     max_length: int | None = None
@@ -30,7 +31,7 @@ class Field:
     accessibility: bool = False   # about access: changing or confirming it counts as a check
     column: bool = False          # stored in a place column of the same name (else derived: geom, timestamps)
     on_map: bool = False          # carried by the map's light features, not only by full ones
-    meaning: str = ""             # what the value means, for the data page
+    meaning: str = ""             # what the value means, for the data page (English, marked N_)
 
     @property
     def property(self) -> str:
@@ -39,26 +40,29 @@ class Field:
 
 
 FIELDS: dict[str, Field] = {f.key: f for f in (
-    Field("name", "Name", "text", max_length=NAME_MAX, osm_key="name", column=True, on_map=True,
-          meaning="The place's name."),
-    Field("category", "Category", "choice", CATEGORY_KEYS, column=True, on_map=True,
-          meaning="One of StepFree's categories."),
-    Field("wheelchair", "Wheelchair access", "choice", WHEELCHAIR_VALUES, osm_key="wheelchair", default="unknown",
+    Field("name", N_("Name"), "text", max_length=NAME_MAX, osm_key="name", column=True, on_map=True,
+          meaning=N_("The place's name.")),
+    Field("category", N_("Category"), "choice", CATEGORY_KEYS, column=True, on_map=True,
+          meaning=N_("One of StepFree's categories.")),
+    Field("wheelchair", N_("Wheelchair access"), "choice", WHEELCHAIR_VALUES, osm_key="wheelchair", default="unknown",
           accessibility=True, column=True, on_map=True,
-          meaning="Whether the place can be entered in a wheelchair; see the values below."),
-    Field("toilets_wheelchair", "Wheelchair toilet", "choice", TOILETS_VALUES, osm_key="toilets:wheelchair",
+          meaning=N_("Whether the place can be entered in a wheelchair; see the values below.")),
+    Field("toilets_wheelchair", N_("Wheelchair toilet"), "choice", TOILETS_VALUES, osm_key="toilets:wheelchair",
           default="unknown", accessibility=True, column=True, on_map=True,
-          meaning="Whether there is a wheelchair-accessible toilet."),
-    Field("description", "Access description", "text", max_length=DESCRIPTION_MAX,
+          meaning=N_("Whether there is a wheelchair-accessible toilet.")),
+    Field("description", N_("Access description"), "text", max_length=DESCRIPTION_MAX,
           osm_key="wheelchair:description", accessibility=True, column=True,
-          meaning=f"Free text (at most {DESCRIPTION_MAX} characters), e.g. where the ramp is; or null."),
-    Field("lon", "Longitude", "longitude"),
-    Field("lat", "Latitude", "latitude"),
-    Field("gone", "Closed / gone", "flag", default=False),
-    Field("hidden", "Hidden", "flag", default=False),
-    Field("problem", "Problem", "choice", REPORT_PROBLEMS),
-    Field("note", "Note", "text", max_length=REPORT_NOTE_MAX),
+          meaning=N_("Free text (at most 255 characters), e.g. where the ramp is; or null.")),
+    Field("lon", N_("Longitude"), "longitude"),
+    Field("lat", N_("Latitude"), "latitude"),
+    Field("gone", N_("Closed / gone"), "flag", default=False),
+    Field("hidden", N_("Hidden"), "flag", default=False),
+    Field("problem", N_("Problem"), "choice", REPORT_PROBLEMS),
+    Field("note", N_("Note"), "text", max_length=REPORT_NOTE_MAX),
 )}
+
+# The description's meaning says its limit in its words (one message for translators): keep them in step.
+assert f"at most {DESCRIPTION_MAX} characters" in FIELDS["description"].meaning
 
 # What a revision records of a place, before and after each change.
 PLACE_FIELDS = ("name", "category", "wheelchair", "toilets_wheelchair", "description", "lon", "lat", "hidden",
@@ -71,13 +75,13 @@ MAP_FIELDS = tuple(f for f in PUBLIC_FIELDS if f.on_map)
 # Full features (exports, OGC API, one place in the API) also say where the place comes from and when it
 # changed or was checked; the map's light features carry only what a marker and the list need.
 RECORD_MEANINGS = {
-    "osm_type": "With osm_id, the OpenStreetMap element the place comes from (node, way or relation, and its "
-                "number), or null for places volunteers added.",
-    "osm_id": "The OpenStreetMap element's number, or null.",
-    "updated_at": "When an approved change last altered the place (ISO 8601, UTC).",
-    "last_verified_at": "When someone last confirmed its accessibility, even without a change; or null.",
-    "check_date:wheelchair": "The day of last_verified_at (YYYY-MM-DD, UTC) under OpenStreetMap's check_date "
-                             "key for the wheelchair value; or null.",
+    "osm_type": N_("With osm_id, the OpenStreetMap element the place comes from (node, way or relation, and its "
+                   "number), or null for places volunteers added."),
+    "osm_id": N_("The OpenStreetMap element's number, or null."),
+    "updated_at": N_("When an approved change last altered the place (ISO 8601, UTC)."),
+    "last_verified_at": N_("When someone last confirmed its accessibility, even without a change; or null."),
+    "check_date:wheelchair": N_("The day of last_verified_at (YYYY-MM-DD, UTC) under OpenStreetMap's check_date "
+                                "key for the wheelchair value; or null."),
 }
 RECORD_PROPERTIES = tuple(RECORD_MEANINGS)
 FEATURE_PROPERTIES = tuple(f.property for f in PUBLIC_FIELDS) + RECORD_PROPERTIES
@@ -91,7 +95,7 @@ class Kind:
     """Which fields a submission of one kind carries."""
 
     key: str
-    label: str
+    label: str                    # English, marked N_: translate where shown
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     # At least one of the optional fields must be given (a status with nothing in it changes nothing).
@@ -105,17 +109,17 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {k.key: k for k in (
-    Kind("status", "Status", optional=("wheelchair", "toilets_wheelchair", "description"), needs_one=True),
-    Kind("new_place", "New place", required=("name", "category", "wheelchair", "lon", "lat"),
+    Kind("status", N_("Status"), optional=("wheelchair", "toilets_wheelchair", "description"), needs_one=True),
+    Kind("new_place", N_("New place"), required=("name", "category", "wheelchair", "lon", "lat"),
          optional=("toilets_wheelchair", "description")),
-    Kind("correction", "Correction", optional=("name", "category", "lon", "lat", "gone"), needs_one=True),
-    Kind("report", "Report", required=("problem",), optional=("note",), applies=False),
+    Kind("correction", N_("Correction"), optional=("name", "category", "lon", "lat", "gone"), needs_one=True),
+    Kind("report", N_("Report"), required=("problem",), optional=("note",), applies=False),
     # "Still correct": confirms the place's values as they are; approving it moves only last_verified_at.
-    Kind("still_correct", "Still correct"),
+    Kind("still_correct", N_("Still correct")),
 )}
 SUBMISSION_KINDS = tuple(KINDS)
 
 # A moderator resolving a report may change any of the place's own values at once.
-MODERATOR_CORRECTION = Kind("moderator_correction", "Correction by a moderator",
+MODERATOR_CORRECTION = Kind("moderator_correction", N_("Correction by a moderator"),
                             optional=("name", "category", "wheelchair", "toilets_wheelchair", "description", "lon",
                                       "lat"), needs_one=True)

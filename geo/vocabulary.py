@@ -1,4 +1,9 @@
-"""The accessibility vocabulary shared by the app, the API, the importer and the exports (OSM meanings)."""
+"""The accessibility vocabulary shared by the app, the API, the importer and the exports (OSM meanings).
+
+The words for people are English here, marked with N_ for translation; they are translated where shown.
+"""
+
+from geo.translatable import N_
 
 WHEELCHAIR_VALUES = ("yes", "limited", "no", "unknown")
 TOILETS_VALUES = ("yes", "no", "unknown")
@@ -6,14 +11,15 @@ DESCRIPTION_MAX = 255
 
 # One line each, as a volunteer reads them on the status buttons (OSM wiki's key:wheelchair meanings).
 WHEELCHAIR_MEANINGS = {
-    "yes": "Step-free entrance, and all rooms are reachable without steps.",
-    "limited": "Entrance has at most one step (under 7 cm); the main rooms are step-free.",
-    "no": "Steps at the entrance or inside; not usable in a wheelchair.",
-    "unknown": "Nobody has checked yet.",
+    "yes": N_("Step-free entrance, and all rooms are reachable without steps."),
+    "limited": N_("Entrance has at most one step (under 7 cm); the main rooms are step-free."),
+    "no": N_("Steps at the entrance or inside; not usable in a wheelchair."),
+    "unknown": N_("Nobody has checked yet."),
 }
-WHEELCHAIR_LABELS = {"yes": "Accessible", "limited": "Partly accessible", "no": "Not accessible", "unknown": "Unknown"}
-TOILETS_LABELS = {"yes": "Wheelchair-accessible toilet", "no": "No wheelchair-accessible toilet",
-                  "unknown": "Toilet not known"}
+WHEELCHAIR_LABELS = {"yes": N_("Accessible"), "limited": N_("Partly accessible"), "no": N_("Not accessible"),
+                     "unknown": N_("Unknown")}
+TOILETS_LABELS = {"yes": N_("Wheelchair-accessible toilet"), "no": N_("No wheelchair-accessible toilet"),
+                  "unknown": N_("Toilet not known")}
 
 OSM_TYPES = ("node", "way", "relation")
 
@@ -21,45 +27,49 @@ OSM_TYPES = ("node", "way", "relation")
 REJECT_REASONS = ("wrong", "duplicate", "spam", "unverifiable", "other", "banned")
 # A moderator picks these (keys 1-5); "banned" is only ever set by a ban.
 MODERATOR_REASONS = tuple(r for r in REJECT_REASONS if r != "banned")
-REASON_LABELS = {"wrong": "Wrong information", "duplicate": "Duplicate", "spam": "Spam or abuse",
-                 "unverifiable": "Cannot be verified", "other": "Other (explain in the note)",
-                 "banned": "Author banned"}
+REASON_LABELS = {"wrong": N_("Wrong information"), "duplicate": N_("Duplicate"), "spam": N_("Spam or abuse"),
+                 "unverifiable": N_("Cannot be verified"), "other": N_("Other (explain in the note)"),
+                 "banned": N_("Author banned")}
 REASON_EXPLANATIONS = {
-    "wrong": "The information was not correct.",
-    "duplicate": "This place or change was already on the map.",
-    "spam": "Treated as spam.",
-    "unverifiable": "A moderator could not confirm it.",
-    "other": "Another reason (see the note).",
-    "banned": "Submissions from this account or device are blocked.",
+    "wrong": N_("The information was not correct."),
+    "duplicate": N_("This place or change was already on the map."),
+    "spam": N_("Treated as spam."),
+    "unverifiable": N_("A moderator could not confirm it."),
+    "other": N_("Another reason (see the note)."),
+    "banned": N_("Submissions from this account or device are blocked."),
 }
 PROBLEM_LABELS = {
-    "wrong_location": "Wrong location", "closed": "Closed or gone", "wrong_status": "Wrong accessibility status",
-    "offensive": "Offensive or spam", "other": "Something else",
-    "disputed": "Disputed by other volunteers",
+    "wrong_location": N_("Wrong location"), "closed": N_("Closed or gone"),
+    "wrong_status": N_("Wrong accessibility status"),
+    "offensive": N_("Offensive or spam"), "other": N_("Something else"),
+    "disputed": N_("Disputed by other volunteers"),
 }
 # The moderation queue's filters.
 AUTHOR_TYPES = ("anonymous", "new", "trusted", "import", "vote")
-AUTHOR_TYPE_LABELS = {"anonymous": "Anonymous device", "new": "New (not yet trusted)",
-                      "trusted": "Trusted volunteer", "import": "OpenStreetMap import",
-                      "vote": "Reopened by volunteers' votes"}
-QUEUE_SORTS = {"oldest": "Oldest first", "disagreement": "Most disagreement first"}
+AUTHOR_TYPE_LABELS = {"anonymous": N_("Anonymous device"), "new": N_("New (not yet trusted)"),
+                      "trusted": N_("Trusted volunteer"), "import": N_("OpenStreetMap import"),
+                      "vote": N_("Reopened by volunteers' votes")}
+QUEUE_SORTS = {"oldest": N_("Oldest first"), "disagreement": N_("Most disagreement first")}
 AGES = ("day", "week", "older")
-AGE_LABELS = {"day": "Under a day old", "week": "1 to 7 days old", "older": "Over a week old"}
+AGE_LABELS = {"day": N_("Under a day old"), "week": N_("1 to 7 days old"), "older": N_("Over a week old")}
 
 # Words for the stored keys moderators and volunteers meet on pages (a page never shows the raw key).
-SUBMISSION_STATE_LABELS = {"pending": "Awaiting review", "approved": "Approved", "rejected": "Not accepted",
-                           "superseded": "Replaced by a newer change", "withdrawn": "Withdrawn"}
+SUBMISSION_STATE_LABELS = {"pending": N_("Awaiting review"), "approved": N_("Approved"), "rejected": N_("Not accepted"),
+                           "superseded": N_("Replaced by a newer change"), "withdrawn": N_("Withdrawn")}
 ACTION_LABELS = {
-    "claim": "Claimed", "release": "Released", "approve": "Approved", "reject": "Rejected", "skip": "Skipped",
-    "undo": "Undid a decision", "revert": "Reverted a place", "hide": "Hid a place", "unhide": "Showed a place again",
-    "dismiss": "Dismissed a report", "correct": "Corrected a place", "ban": "Banned", "unban": "Lifted a ban",
-    "role_change": "Changed a role", "auto_approve": "Saved at once (trusted volunteer)",
-    "import": "Imported from OpenStreetMap", "import_conflict": "Import conflict", "reopen": "Reopened by votes",
+    "claim": N_("Claimed"), "release": N_("Released"), "approve": N_("Approved"), "reject": N_("Rejected"),
+    "skip": N_("Skipped"), "undo": N_("Undid a decision"), "revert": N_("Reverted a place"), "hide": N_("Hid a place"),
+    "unhide": N_("Showed a place again"), "dismiss": N_("Dismissed a report"), "correct": N_("Corrected a place"),
+    "ban": N_("Banned"), "unban": N_("Lifted a ban"), "role_change": N_("Changed a role"),
+    "auto_approve": N_("Saved at once (trusted volunteer)"), "import": N_("Imported from OpenStreetMap"),
+    "import_conflict": N_("Import conflict"), "reopen": N_("Reopened by votes"),
 }
-ROLE_LABELS = {"volunteer": "Volunteer", "organiser": "Organiser", "moderator": "Moderator", "admin": "Administrator"}
+ROLE_LABELS = {"volunteer": N_("Volunteer"), "organiser": N_("Organiser"), "moderator": N_("Moderator"),
+               "admin": N_("Administrator")}
 REVISION_SOURCE_LABELS = {
-    "moderation": "Moderator's decision", "auto_approval": "Trusted volunteer (saved at once)",
-    "correction": "Moderator's correction", "import": "OpenStreetMap import", "revert": "Revert", "undo": "Undo",
-    "demo": "Demo data",
+    "moderation": N_("Moderator's decision"), "auto_approval": N_("Trusted volunteer (saved at once)"),
+    "correction": N_("Moderator's correction"), "import": N_("OpenStreetMap import"), "revert": N_("Revert"),
+    "undo": N_("Undo"),
+    "demo": N_("Demo data"),
 }
-PLACE_SOURCE_LABELS = {"osm": "OpenStreetMap", "volunteer": "Added by a volunteer", "demo": "Demo data"}
+PLACE_SOURCE_LABELS = {"osm": N_("OpenStreetMap"), "volunteer": N_("Added by a volunteer"), "demo": N_("Demo data")}

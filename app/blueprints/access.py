@@ -3,6 +3,7 @@
 from functools import wraps
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.errors import Forbidden
@@ -22,6 +23,15 @@ def required_role(endpoint: str | None) -> str | None:
     return getattr(current_app.view_functions.get(endpoint or ""), "required_role", None)
 
 
+def _only_for(role: str) -> str:
+    """Who a page is for, as one whole sentence per role (translators see each one)."""
+    sentences = {"volunteer": _("This page is for volunteers only."),
+                 "organiser": _("This page is for organisers only."),
+                 "moderator": _("This page is for moderators only."),
+                 "admin": _("This page is for admins only.")}
+    return sentences[role]
+
+
 def role_required(role: str):
     """Allow the view only to signed-in users holding `role` or a higher one."""
     def decorator(view):
@@ -30,9 +40,9 @@ def role_required(role: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.is_banned:
-                raise Forbidden("This account is banned.", code="banned")
+                raise Forbidden(_("This account is banned."), code="banned")
             if ROLE_RANK[current_user.role] < ROLE_RANK[role]:
-                raise Forbidden(f"This page is for {role}s only.")
+                raise Forbidden(_only_for(role))
             return view(*args, **kwargs)
         wrapped.required_role = role
         return wrapped

@@ -8,6 +8,7 @@ below, is this API's CSRF protection, so it works for clients without a session 
 import json
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import abuse
@@ -68,11 +69,11 @@ def limited(view):
 
 def _json_body() -> dict:
     if not request.is_json:
-        raise AppError("Send the body as JSON with the header Content-Type: application/json.", "Content-Type",
+        raise AppError(_("Send the body as JSON with the header Content-Type: application/json."), "Content-Type",
                        code="unsupported_media_type", status=415)
     origin = request.headers.get("Origin")
     if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
-        raise AppError("Cross-site requests are not accepted.", "Origin", code="cross_origin", status=403)
+        raise AppError(_("Cross-site requests are not accepted."), "Origin", code="cross_origin", status=403)
     return parse_json_object(request.get_data(cache=True))
 
 
@@ -80,11 +81,11 @@ def _created(submission) -> tuple[Response, int]:
     state = submission.state
     updated = submission.updated_by_repeat
     if state == "approved":
-        message = "Saved. The map shows it now."
+        message = _("Saved. The map shows it now.")
     elif updated:
-        message = "Your earlier answer, still waiting for review, now says this. A moderator will check it soon."
+        message = _("Your earlier answer, still waiting for review, now says this. A moderator will check it soon.")
     else:
-        message = "Sent for review. A moderator will check it soon."
+        message = _("Sent for review. A moderator will check it soon.")
     return jsonify({"id": submission.id, "kind": submission.kind, "state": state, "place_id": submission.place_id,
                     "updated": updated, "message": message}), 201
 
@@ -108,15 +109,15 @@ def places():
 def search():
     query = request.args.get("q", "").strip()
     if not SEARCH_Q_MIN <= len(query) <= SEARCH_Q_MAX:
-        raise ValidationError(f"q must have {SEARCH_Q_MIN} to {SEARCH_Q_MAX} characters.", "q")
+        raise ValidationError(_("q must have %(min)s to %(max)s characters.", min=SEARCH_Q_MIN, max=SEARCH_Q_MAX), "q")
     near = None
     if request.args.get("near"):
         try:
             lon, lat = (float(v) for v in request.args["near"].split(","))
         except ValueError:
-            raise ValidationError("near must be lon,lat.", "near") from None
+            raise ValidationError(_("near must be lon,lat."), "near") from None
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValidationError("near must be lon,lat within range.", "near")
+            raise ValidationError(_("near must be lon,lat within range."), "near")
         near = (lon, lat)
     limit = int_param(request.args, "limit", default=SEARCH_LIMIT_DEFAULT, maximum=SEARCH_LIMIT_MAX)
     found = map_queries.search_features(get_session(), query, near, limit)
@@ -129,7 +130,7 @@ def place(place_id: int):
     session = get_session()
     found = export_queries.place_feature(session, place_id)
     if found is None:
-        raise NotFound(f"There is no place {place_id}.", "place_id")
+        raise NotFound(_("There is no place %(id)s.", id=place_id), "place_id")
     version, text = found
     feature = json.loads(text)
     properties = feature["properties"]
@@ -137,9 +138,9 @@ def place(place_id: int):
     pending = map_queries.pending_for_visitor(session, place_id, user_id, device_hash())
     properties.update({
         # What the sheet shows in words, and the version a status answer is based on.
-        "category_label": CATEGORY_BY_KEY[properties["category"]].label,
-        "wheelchair_label": WHEELCHAIR_LABELS[properties["wheelchair"]],
-        "toilets_label": TOILETS_LABELS[properties["toilets:wheelchair"]],
+        "category_label": _(CATEGORY_BY_KEY[properties["category"]].label),
+        "wheelchair_label": _(WHEELCHAIR_LABELS[properties["wheelchair"]]),
+        "toilets_label": _(TOILETS_LABELS[properties["toilets:wheelchair"]]),
         "version": version,
         # Only the visitor's own pending work, and only what they need to know: that it awaits review.
         "your_pending": [{"kind": s.kind, "submitted_at": s.created_at.isoformat()} for s in pending],
@@ -155,10 +156,10 @@ def _submit(store) -> tuple[Response, int]:
     submitter = current_submitter()
     if submitter.user is None and g.get("banned_account_id") is not None:
         abuse.pause_network()
-        raise Forbidden("Your account is banned and cannot send submissions, signed in or not.", code="banned")
+        raise Forbidden(_("Your account is banned and cannot send submissions, signed in or not."), code="banned")
     if submitter.user is None and abuse.network_paused():
-        raise Forbidden("Anonymous submissions from this network are paused for a while after abuse. "
-                        "Sign in to send your answer.", code="network_paused")
+        raise Forbidden(_("Anonymous submissions from this network are paused for a while after abuse. "
+                          "Sign in to send your answer."), code="network_paused")
     session = get_session()
     try:
         submission = store(session, submitter, body)

@@ -5,6 +5,7 @@ import json
 
 from flask import Response, jsonify
 from flask import request as flask_request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.api import _json_body, _submit, bp, limited
@@ -26,7 +27,7 @@ def _event_id(args) -> int | None:
         return None
     event = get_event(get_session(), slug)
     if event is None:
-        raise NotFound(f"There is no mapping event {slug!r}.", "event")
+        raise NotFound(_("There is no mapping event %(slug)s.", slug=repr(slug)), "event")
     return event.id
 
 
@@ -47,9 +48,9 @@ def due():
         "geometry": {"type": "Point", "coordinates": [round(p.lon, 7), round(p.lat, 7)]},
         "properties": {
             "id": p.id, "name": p.name, "category": p.category,
-            "category_label": CATEGORY_BY_KEY[p.category].label,
-            "wheelchair": p.wheelchair, "wheelchair_label": WHEELCHAIR_LABELS[p.wheelchair],
-            "toilets:wheelchair": p.toilets_wheelchair, "toilets_label": TOILETS_LABELS[p.toilets_wheelchair],
+            "category_label": _(CATEGORY_BY_KEY[p.category].label),
+            "wheelchair": p.wheelchair, "wheelchair_label": _(WHEELCHAIR_LABELS[p.wheelchair]),
+            "toilets:wheelchair": p.toilets_wheelchair, "toilets_label": _(TOILETS_LABELS[p.toilets_wheelchair]),
             "wheelchair:description": p.description, "version": p.version,
             "last_verified_at": _iso(p.last_verified_at), "distance_m": round(p.distance_m),
         }} for p in found]
@@ -86,7 +87,7 @@ def peer_checks():
                                       limit=limit)
     return jsonify({"changes": [{
         "revision_id": c.revision_id, "place_id": c.place_id, "place_name": c.place_name,
-        "category": c.category, "category_label": CATEGORY_BY_KEY[c.category].label,
+        "category": c.category, "category_label": _(CATEGORY_BY_KEY[c.category].label),
         "before": c.before, "after": c.after, "changed_at": _iso(c.created_at),
         "author": c.author_label, "distance_m": round(c.distance_m)} for c in found]})
 
@@ -98,7 +99,7 @@ def vote(revision_id: int):
     body = _json_body()
     choice = body.get("vote")
     if choice not in ("agree", "disagree"):
-        raise ValidationError("vote must be agree or disagree.", "vote")
+        raise ValidationError(_("vote must be agree or disagree."), "vote")
     session = get_session()
     user = current_user if current_user.is_authenticated else None
     revision, reopened = checks.vote(session, user, revision_id, choice == "agree", policy=current_policy())

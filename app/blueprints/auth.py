@@ -5,9 +5,10 @@ types their password right is never held up), and registration per address, in t
 """
 
 import hashlib
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
@@ -16,9 +17,11 @@ from wtforms.validators import DataRequired, Length
 from app.db import get_session
 from app.errors import AppError
 from app.extensions import client_address, limiter, login_manager
+from app.i18n import carry_language_over
 from app.models import User
 from app.params import INT4_MAX
 from app.services import accounts
+from app.urls import safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
@@ -26,7 +29,7 @@ bp = Blueprint("auth", __name__, url_prefix="/account")
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The account a session cookie names, if the cookie's token is still the account's current one."""
-    user_id, _, token = session_id.partition(":")
+    user_id, _colon, token = session_id.partition(":")
     if not user_id.isascii() or not user_id.isdigit() or int(user_id) > INT4_MAX or not token:
         return None
     user = get_session().get(User, int(user_id))
@@ -61,35 +64,23 @@ register_limit = limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"],
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    display_name = StringField("Display name (shown to moderators)", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField("Password (at least 10 characters)", validators=[DataRequired()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    display_name = StringField(_l("Display name (shown to moderators)"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password (at least 10 characters)"), validators=[DataRequired()])
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired()])
-    password = PasswordField("Password", validators=[DataRequired()])
+    email = EmailField(_l("Email"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField("New password (at least 10 characters)", validators=[DataRequired()])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password (at least 10 characters)"), validators=[DataRequired()])
 
 
 class PublicNameForm(FlaskForm):
-    public_name = BooleanField("Show my display name publicly (leaderboards, place histories)")
-
-
-def _safe_next(target: str | None) -> str:
-    """Only follow a local path, never another host (open redirect).
-
-    Browsers read a backslash as a slash (`/\\evil.example` is `//evil.example`) and drop tabs and newlines
-    inside URLs, so a target holding any of them is refused rather than checked.
-    """
-    if (target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
-            and not any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
-        return target
-    return url_for("pages.index")
+    public_name = BooleanField(_l("Show my display name publicly (leaderboards, place histories)"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -103,10 +94,12 @@ def register():
         except AppError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
+            response = redirect(url_for("pages.index"))
+            carry_language_over(response, user)
             session.commit()
             login_user(user)
-            flash("Welcome to StepFree. Your account is ready.", "success")
-            return redirect(url_for("pages.index"))
+            flash(_("Welcome to StepFree. Your account is ready."), "success")
+            return response
     status = 400 if form.errors else 200
     return render_template("auth/register.html", form=form), status
 
@@ -119,13 +112,16 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(get_session(), form.email.data, form.password.data)
         if user is None:
-            form.password.errors.append("The email or the password is wrong.")
+            form.password.errors.append(_("The email or the password is wrong."))
         elif user.is_banned:
-            form.email.errors.append("This account is banned and cannot sign in.")
+            form.email.errors.append(_("This account is banned and cannot sign in."))
         else:
             login_user(user)
-            flash("You are signed in.", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            flash(_("You are signed in."), "success")
+            response = redirect(safe_next(request.args.get("next")))
+            carry_language_over(response, user)
+            get_session().commit()
+            return response
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 
@@ -138,7 +134,7 @@ def logout():
     current_user.end_all_sessions()
     get_session().commit()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("pages.index"))
 
 
@@ -164,8 +160,8 @@ def public_name():
         session = get_session()
         accounts.set_public_name(session, current_user, form.public_name.data)
         session.commit()
-        flash("Public pages now show your display name." if current_user.public_name
-              else "You are anonymous on public pages: they say “a volunteer”.", "success")
+        flash(_("Public pages now show your display name.") if current_user.public_name
+              else _("You are anonymous on public pages: they say “a volunteer”."), "success")
         return redirect(url_for("auth.profile"), 303)
     return _profile(PasswordForm(formdata=None), form), 400
 
@@ -184,6 +180,6 @@ def change_password():
             session.commit()
             # This session carries on with the new token; all the others have ended.
             login_user(current_user._get_current_object())
-            flash("Your password is changed. You were signed out everywhere else.", "success")
+            flash(_("Your password is changed. You were signed out everywhere else."), "success")
             return redirect(url_for("auth.profile"))
     return _profile(form), 400

@@ -5,6 +5,7 @@ and sends the answers through the JSON API (and its offline outbox), so answerin
 """
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 
 from app.db import get_session
 from app.errors import NotFound
@@ -24,11 +25,17 @@ def index():
     slug = request.args.get("event")
     event = get_event(get_session(), slug) if slug else None
     if slug and event is None:
-        raise NotFound(f"There is no mapping event {slug!r}.", "event")
+        raise NotFound(_("There is no mapping event %(slug)s.", slug=repr(slug)), "event")
     return render_template("check.html", event=event, check_config={
         "centre": [config["MAP_CENTER_LON"], config["MAP_CENTER_LAT"]], "near": near,
         "event": event.slug if event else None,
         # The words for the values in peer checks' before → after (the places themselves come with labels).
-        "fieldLabels": {key: FIELDS[key].label for key in ACCESSIBILITY_FIELDS},
-        "valueLabels": {"wheelchair": WHEELCHAIR_LABELS, "toilets_wheelchair": TOILETS_LABELS},
+        "fieldLabels": {key: _(FIELDS[key].label) for key in ACCESSIBILITY_FIELDS},
+        "valueLabels": {"wheelchair": _translated(WHEELCHAIR_LABELS),
+                        "toilets_wheelchair": _translated(TOILETS_LABELS)},
     })
+
+
+def _translated(labels: dict[str, str]) -> dict[str, str]:
+    """A table of English words (geo/vocabulary.py) in the request's language, keyed as before."""
+    return {key: _(label) for key, label in labels.items()}

@@ -11,7 +11,11 @@ from datetime import UTC, datetime
 from functools import wraps
 
 import segno
+from babel.dates import format_datetime
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -35,16 +39,16 @@ LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 class EventForm(FlaskForm):
     """Renders the organisers' form and keeps what was typed; the service decides what is valid."""
 
-    name = StringField("Name", render_kw={"maxlength": event_service.NAME_MAX})
-    slug = StringField("Web address (optional)", render_kw={"maxlength": event_service.SLUG_MAX})
-    description = TextAreaField("Description (optional)", render_kw={"maxlength": event_service.DESCRIPTION_MAX})
-    starts_at = StringField("Starts", render_kw={"type": "datetime-local"})
-    ends_at = StringField("Ends", render_kw={"type": "datetime-local"})
-    time_zone = SelectField("Time zone of these times", default="UTC")
-    goal = StringField("Goal: % of places with a known status", default=str(event_service.GOAL_DEFAULT),
+    name = StringField(_l("Name"), render_kw={"maxlength": event_service.NAME_MAX})
+    slug = StringField(_l("Web address (optional)"), render_kw={"maxlength": event_service.SLUG_MAX})
+    description = TextAreaField(_l("Description (optional)"), render_kw={"maxlength": event_service.DESCRIPTION_MAX})
+    starts_at = StringField(_l("Starts"), render_kw={"type": "datetime-local"})
+    ends_at = StringField(_l("Ends"), render_kw={"type": "datetime-local"})
+    time_zone = SelectField(_l("Time zone of these times"), default="UTC")
+    goal = StringField(_l("Goal: % of places with a known status"), default=str(event_service.GOAL_DEFAULT),
                        render_kw={"type": "number", "min": 1, "max": 100, "inputmode": "numeric"})
     area = HiddenField()
-    bbox = StringField("Or type the area as a rectangle: minLon,minLat,maxLon,maxLat",
+    bbox = StringField(_l("Or type the area as a rectangle: minLon,minLat,maxLon,maxLat"),
                        render_kw={"inputmode": "decimal", "spellcheck": "false"})
 
     def __init__(self, *args, **kwargs):
@@ -63,8 +67,8 @@ def organiser_required(view):
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if not current_user.may_organise:
-            raise Forbidden("Only organisers, moderators and admins can create mapping events. "
-                            "Ask an admin for the organiser role.")
+            raise Forbidden(_("Only organisers, moderators and admins can create mapping events. Ask an admin for "
+                              "the organiser role."))
         return view(*args, **kwargs)
     return wrapped
 
@@ -75,14 +79,15 @@ def _event_helpers():
 
 
 def _in_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%a %d %B %Y, %H:%M UTC")
+    # In the page's language: "Sat 05 April 2025, 14:00 UTC" in English.
+    return format_datetime(moment, "EEE dd MMMM y, HH:mm 'UTC'", tzinfo=UTC, locale=get_locale() or "en")
 
 
 def _event_or_404(slug: str) -> MappingEvent:
     # A path that cannot be a slug (a NUL byte, 500 characters) is not looked up at all.
     event = event_queries.get_event(get_session(), slug) if event_service.SLUG_PATTERN.fullmatch(slug) else None
     if event is None:
-        raise NotFound("There is no mapping event at this address.", "slug")
+        raise NotFound(_("There is no mapping event at this address."), "slug")
     return event
 
 
@@ -115,7 +120,8 @@ def new():
             form.show_errors(error.errors)
             return _render_form(form, None, error.status)
         session.commit()
-        flash(f"“{event.name}” is created. Share its join link or QR code with your volunteers.", "success")
+        flash(_("“%(name)s” is created. Share its join link or QR code with your volunteers.", name=event.name),
+              "success")
         return redirect(url_for("events.show", slug=event.slug))
     return _render_form(form, None)
 
@@ -126,7 +132,7 @@ def edit(slug: str):
     session = get_session()
     event = _event_or_404(slug)
     if not event_service.may_edit(current_user, event):
-        raise Forbidden("Only the organiser who created this event, or a moderator, can edit it.")
+        raise Forbidden(_("Only the organiser who created this event, or a moderator, can edit it."))
     if request.method == "POST":
         form = EventForm()
         try:
@@ -135,7 +141,7 @@ def edit(slug: str):
             form.show_errors(error.errors)
             return _render_form(form, event, error.status)
         session.commit()
-        flash(f"“{event.name}” is updated.", "success")
+        flash(_("“%(name)s” is updated.", name=event.name), "success")
         return redirect(url_for("events.show", slug=event.slug))
     # The stored times are shown in UTC, and the time zone field says so.
     form = EventForm(data={
@@ -170,10 +176,10 @@ def join(slug: str):
                                       device_hash=None if user else device_hash(create=True), now=utcnow())
     session.commit()
     if joined:
-        flash(f"You joined “{event.name}”. Thank you! Check the places in its area to move it towards its goal.",
-              "success")
+        flash(_("You joined “%(name)s”. Thank you! Check the places in its area to move it towards its goal.",
+                name=event.name), "success")
     else:
-        flash(f"You had already joined “{event.name}”.", "info")
+        flash(_("You had already joined “%(name)s”.", name=event.name), "info")
     return redirect(url_for("events.show", slug=event.slug))
 
 
@@ -184,5 +190,7 @@ def qr(slug: str):
     svg = io.BytesIO()
     segno.make(external_url("events.show", slug=event.slug), error="m").save(
         svg, kind="svg", scale=6, border=4, dark="#000", light="#fff", xmldecl=False,
-        title=f"Join link of {event.name}")
-    return Response(svg.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
+        title=_("Join link of %(name)s", name=event.name))
+    # Its title is in the visitor's language, which the language cookie or Accept-Language chose.
+    return Response(svg.getvalue(), mimetype="image/svg+xml", headers={
+        "Cache-Control": "public, max-age=3600", "Vary": "Accept-Language, Cookie"})

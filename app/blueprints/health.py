@@ -4,6 +4,7 @@ All are GET only, so CSRF does not apply, and exempt from rate limits: probes an
 """
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import gettext as _
 
 from app.db import get_session
 from app.extensions import limiter
@@ -41,8 +42,8 @@ def readyz():
 def metrics():
     # Queue sizes and traffic are for operators: loopback (a local Prometheus or agent) unless configured.
     if not address_allowed(request.remote_addr, current_app.extensions["stepfree_metrics_networks"]):
-        response = jsonify(error={"code": "forbidden", "message": "Metrics are only served to the addresses "
-                                  "in METRICS_ALLOW_FROM."})
+        response = jsonify(error={"code": "forbidden", "message": _("Metrics are only served to the addresses "
+                                                                    "in METRICS_ALLOW_FROM.")})
         response.status_code = 403
         return response
     body, content_type = render_metrics(get_session(), request.headers.get("Accept"))

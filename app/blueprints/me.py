@@ -5,6 +5,7 @@ creates a device cookie. The menu's unread count comes from this blueprint's con
 """
 
 from flask import Blueprint, flash, g, has_request_context, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.db import get_session
 from app.device import current_volunteer
@@ -32,7 +33,7 @@ def mark_read():
     session = get_session()
     marked = mark_all_read(session, current_volunteer())
     session.commit()
-    flash("All notices are marked as read." if marked else "There were no unread notices.", "success")
+    flash(_("All notices are marked as read.") if marked else _("There were no unread notices."), "success")
     return redirect(url_for("me.notices"), 303)
 
 

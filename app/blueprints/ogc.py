@@ -9,6 +9,7 @@ text/html, as pygeoapi does); OGC clients ask for JSON and get exactly the JSON 
 from datetime import datetime
 
 from flask import Blueprint, Response, json, render_template, request
+from flask_babel import gettext as _
 
 from app.blueprints.ogc_openapi import openapi_document, queryables_document
 from app.db import get_session
@@ -17,7 +18,9 @@ from app.params import datetime_param, int_param, place_filters
 from app.queries import export as queries
 from app.queries.ogc import previous_cursor
 from app.urls import external_request_url, external_url
+from geo.fields import RECORD_MEANINGS
 from geo.geojson import LICENSE_URL, attribution, iso_utc
+from geo.translatable import N_
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -39,6 +42,15 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 )
+# The JSON documents stay in English for OGC clients; the HTML pages translate the words a person reads in them
+# (`{{ _(document.description) }}`). N_ marks them for extraction: these, and the queryables' own words, which
+# ogc_openapi.py writes.
+BROWSE_TITLES = {COLLECTION_ID: N_("Browse the places")}
+QUERYABLES_WORDS = (
+    N_("Filter the items by these, each a query parameter; wheelchair and category take one or several values, "
+       "comma-separated."),
+    N_("Location"), N_("Filtered with bbox (minLon,minLat,maxLon,maxLat)."), N_("Last changed"),
+)
 
 
 class UnknownCollection(NotFound):
@@ -49,7 +61,12 @@ class UnknownCollection(NotFound):
 def check_format():
     f = request.args.get("f")
     if f not in (None, "", "json", "geojson", "html"):
-        raise ValidationError("f must be json or html: this API answers in JSON, GeoJSON and HTML.", "f")
+        raise ValidationError(_("f must be json or html: this API answers in JSON, GeoJSON and HTML."), "f")
+
+
+@bp.context_processor
+def _html_words():
+    return {"browse_titles": BROWSE_TITLES}
 
 
 @bp.after_request
@@ -73,6 +90,7 @@ def wants_html() -> bool:
 def landing():
     return _answer("ogc/landing.html", {
         "title": "StepFree",
+        # templates/ogc/landing.html says it in the reader's language, the standard's name kept out of the words.
         "description": "Wheelchair accessibility of places, reviewed by moderators (OGC API – Features).",
         "attribution": attribution(True),
         "links": [
@@ -112,7 +130,7 @@ def queryables(collection_id: str):
     _check_collection(collection_id)
     document = queryables_document(external_url(".queryables", collection_id=COLLECTION_ID))
     if wants_html():
-        return render_template("ogc/queryables.html", document=document)
+        return render_template("ogc/queryables.html", document=document, updated_meaning=RECORD_MEANINGS["updated_at"])
     return Response(json.dumps(document), mimetype=SCHEMA)
 
 
@@ -143,7 +161,7 @@ def items(collection_id: str):
                                after=after, next_after=page[-1][0] if has_next else None, previous_after=back)
     # The features are JSON text from PostgreSQL already: splice them in rather than parse and re-encode.
     head = json.dumps(members)[:-1]
-    body = head + ',"features":[' + ",".join(text for _, text in page) + "]}"
+    body = head + ',"features":[' + ",".join(text for _id, text in page) + "]}"
     return Response(body, mimetype=GEOJSON)
 
 
@@ -152,7 +170,7 @@ def item(collection_id: str, place_id: int):
     _check_collection(collection_id)
     text = queries.feature_by_id(get_session(), place_id)
     if text is None:
-        raise NotFound(f"There is no published place {place_id}.", "place_id")
+        raise NotFound(_("There is no published place %(id)s.", id=place_id), "place_id")
     links = [_link("self", external_url(".item", collection_id=COLLECTION_ID, place_id=place_id),
                    GEOJSON, "This place"),
              _link("collection", external_url(".collection", collection_id=COLLECTION_ID), JSON,
@@ -169,8 +187,8 @@ def openapi():
 
 def _check_collection(collection_id: str) -> None:
     if collection_id != COLLECTION_ID:
-        raise UnknownCollection(f"There is no collection '{collection_id}'; the only one is '{COLLECTION_ID}'.",
-                                "collection_id")
+        raise UnknownCollection(_("There is no collection '%(id)s'; the only one is '%(only)s'.", id=collection_id,
+                                  only=COLLECTION_ID), "collection_id")
 
 
 def _item_filters(args) -> queries.PlaceFilters:
@@ -179,7 +197,7 @@ def _item_filters(args) -> queries.PlaceFilters:
     raw = args.get("datetime")
     if not raw:
         return filters
-    start_text, _, end_text = raw.partition("/") if "/" in raw else (raw, "", raw)
+    start_text, _slash, end_text = raw.partition("/") if "/" in raw else (raw, "", raw)
     start, end = _datetime_bound(start_text), _datetime_bound(end_text)
     since = max(start, filters.updated_since) if start and filters.updated_since else start or filters.updated_since
     return queries.PlaceFilters(bbox=filters.bbox, wheelchair=filters.wheelchair, category=filters.category,
@@ -201,19 +219,19 @@ def _collection_document() -> dict:
     items_url = external_url(".items", collection_id=COLLECTION_ID)
     return {
         "id": COLLECTION_ID,
-        "title": "Places",
-        "description": ("Published places with their wheelchair accessibility (OSM keys wheelchair, "
-                        "toilets:wheelchair, wheelchair:description). Only moderator-approved values."),
+        "title": N_("Places"),
+        "description": N_("Published places with their wheelchair accessibility (OSM keys wheelchair, "
+                          "toilets:wheelchair, wheelchair:description). Only moderator-approved values."),
         "itemType": "feature",
         "crs": [CRS84],
         "extent": extent,
         "links": [
             _link("self", external_url(".collection", collection_id=COLLECTION_ID), JSON, "Places"),
-            _link("items", items_url, GEOJSON, "The places as GeoJSON"),
+            _link("items", items_url, GEOJSON, N_("The places as GeoJSON")),
             _link(QUERYABLES_REL, external_url(".queryables", collection_id=COLLECTION_ID), SCHEMA,
                   "What the places can be filtered by"),
             _link("license", LICENSE_URL, "text/html", "ODbL 1.0"),
-            _link("describedby", external_url("export.data_page"), "text/html", "The fields explained"),
+            _link("describedby", external_url("export.data_page"), "text/html", N_("The fields explained")),
         ],
     }
 
@@ -225,7 +243,7 @@ def _link(rel: str, href: str, media_type: str, title: str) -> dict:
 def _html_features(page: list[tuple[int, str]]) -> list[dict]:
     """Features for a page: their properties as text, nested values (such as arrays) as compact JSON."""
     features = []
-    for _, text in page:
+    for _id, text in page:
         feature = json.loads(text)
         properties = {name: value if isinstance(value, str) else "" if value is None else json.dumps(value)
                       for name, value in (feature.get("properties") or {}).items()}

@@ -8,6 +8,7 @@ import csv
 import io
 
 from flask import Blueprint, Response, jsonify, render_template
+from flask_babel import gettext as _
 
 from app.db import get_session
 from app.errors import NotFound
@@ -35,7 +36,8 @@ def api():
 def download(figure: str):
     """One figure's table as CSV, with its headings as the first row."""
     if figure not in FIGURES:
-        raise NotFound(f"There is no figure {figure!r}; the figures are {', '.join(FIGURES)}.", "figure")
+        raise NotFound(_("There is no figure %(figure)s; the figures are %(figures)s.", figure=repr(figure),
+                         figures=", ".join(FIGURES)), "figure")
     today = utcnow().date()
     table = tables(read_statistics(get_session(), today))[figure]
     out = io.StringIO()

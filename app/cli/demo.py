@@ -11,8 +11,11 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
+from app.cli import in_default_locale
 from app.cli.osm import committed_import, format_summary
 from app.db import get_session
 from app.models import Place
@@ -59,28 +62,31 @@ def build_demo_places(count: int = 48, seed: int = 2013) -> list[dict]:
 @click.option("--osm", "osm_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="An .osm.pbf or .osm extract to import as the demo places; without it, or when the file is "
                    "missing, a small made-up set is loaded.")
+@in_default_locale
 def load(osm_file: Path | None) -> None:
     """Load the demo places unless places are already there."""
     session = get_session()
     existing = session.scalar(select(func.count()).select_from(Place).where(Place.source.in_(("demo", "osm"))))
     if existing:
-        click.echo(f"Demo data already loaded ({existing} places).")
+        click.echo(ngettext("Demo data already loaded (%(num)s place).", "Demo data already loaded (%(num)s places).",
+                            existing))
         return
     if osm_file is not None and osm_file.is_file():
         _load_extract(session, osm_file)
         return
     if osm_file is not None:
-        click.echo(f"{osm_file} is not there: loading a small made-up set instead.")
+        click.echo(_("%(file)s is not there: loading a small made-up set instead.", file=osm_file))
     places = build_demo_places()
-    with click.progressbar(places, label="Loading demo places") as bar:
+    with click.progressbar(places, label=_("Loading demo places")) as bar:
         for values in bar:
             create_place(session, values, source="demo", revision_source="demo")
     session.commit()
-    click.echo(f"Loaded {len(places)} demo places around Vaduz, Schaan and Triesen.")
+    click.echo(ngettext("Loaded %(num)s demo place around Vaduz, Schaan and Triesen.",
+                         "Loaded %(num)s demo places around Vaduz, Schaan and Triesen.", len(places)))
 
 
 def _load_extract(session, path: Path) -> None:
-    click.echo(f"Importing the places of {path.name} (OpenStreetMap)…")
+    click.echo(_("Importing the places of %(file)s (OpenStreetMap)…", file=path.name))
     summary = committed_import(session, lambda: import_file(session, path))
     click.echo(format_summary(summary, mark_gone=False))
 

@@ -7,8 +7,11 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 
+from app.cli import in_default_locale
 from app.db import get_session
 from app.errors import AppError
 from app.params import place_filters
@@ -24,6 +27,7 @@ export_cli = AppGroup("export", help="Export the published places.")
 @click.option("--category", multiple=True, help="Only these categories (repeat, or comma-separated).")
 @click.option("--updated-since", help="Only places changed since this ISO 8601 date or time.")
 @click.option("--lines", is_flag=True, help="One Feature per line (like places.geojsonl) instead of a collection.")
+@in_default_locale
 def geojson(path: str, bbox: str | None, wheelchair: tuple[str, ...], category: tuple[str, ...],
             updated_since: str | None, lines: bool) -> None:
     """Write the published places to PATH as GeoJSON ('-' for standard output)."""
@@ -49,11 +53,14 @@ def geojson(path: str, bbox: str | None, wheelchair: tuple[str, ...], category: 
     finally:
         body.close()
         partial.unlink(missing_ok=True)
-    click.echo(f"Wrote {state.matched} places to {target} (snapshot {state.taken_at.isoformat()}).", err=True)
+    # English says "places" for every count, as scripts reading this line expect; other languages their forms.
+    click.echo(ngettext("Wrote %(num)s places to %(path)s (snapshot %(time)s).",
+                        "Wrote %(num)s places to %(path)s (snapshot %(time)s).", state.matched,
+                        path=target, time=state.taken_at.isoformat()), err=True)
 
 
 def _write(out, body, total: int, *, show_progress: bool) -> None:
-    with click.progressbar(length=total, label="Exporting places", file=sys.stderr,
+    with click.progressbar(length=total, label=_("Exporting places"), file=sys.stderr,
                            hidden=not show_progress) as bar:
         for chunk in body:
             out.write(chunk)

@@ -3,8 +3,12 @@
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from app.cli import in_default_locale
 from app.db import get_session
+from app.services import osm_reader
 from app.services.osm_import import ImportSummary, import_records
 from app.services.osm_reader import OsmFileError, check_readable, count_candidates, file_bbox, read_places
 
@@ -17,6 +21,7 @@ osm_cli = AppGroup("osm", help="Import places from OpenStreetMap.")
               help="The file is a complete extract of the area StepFree covers: mark imported places it no "
                    "longer contains as gone (only inside the bounding box its header declares, if any). Places "
                    "with local changes are never marked gone: a correction goes to the moderation queue.")
+@in_default_locale
 def import_command(file: str, mark_gone: bool) -> None:
     """Import the places of an .osm.pbf or .osm FILE (all or nothing, in one transaction)."""
     session = get_session()
@@ -24,8 +29,8 @@ def import_command(file: str, mark_gone: bool) -> None:
     def run() -> ImportSummary:
         path = check_readable(file)
         bbox = file_bbox(path)
-        with click.progressbar(length=count_candidates(path), label=f"Importing {path.name}", show_pos=True,
-                               show_percent=True) as bar:
+        with click.progressbar(length=count_candidates(path), label=_("Importing %(file)s", file=path.name),
+                               show_pos=True, show_percent=True) as bar:
             return import_records(session, read_places(path, progress=bar.update), source=path.name,
                                   bbox=bbox, mark_gone=mark_gone)
 
@@ -48,19 +53,37 @@ def committed_import(session, run) -> ImportSummary:
 
 def format_summary(summary: ImportSummary, mark_gone: bool) -> str:
     """The end-of-import table: what happened to each object, what was skipped and why."""
-    rows = [("created", summary.created), ("updated from OSM", summary.updated), ("unchanged", summary.unchanged),
-            ("conflicts sent to moderators", summary.conflicts), ("older conflicts superseded", summary.superseded),
-            ("marked gone", summary.gone), ("gone from OSM, kept (local changes)", summary.gone_kept_local)]
+    rows = [(_("created"), summary.created), (_("updated from OSM"), summary.updated),
+            (_("unchanged"), summary.unchanged), (_("conflicts sent to moderators"), summary.conflicts),
+            (_("older conflicts superseded"), summary.superseded), (_("marked gone"), summary.gone),
+            (_("gone from OSM, kept (local changes)"), summary.gone_kept_local)]
     if not mark_gone:
-        rows.append(("imported earlier, not in this file (see --mark-gone)", summary.not_in_file))
-    lines = [f"Imported {summary.places} places from {summary.source}. "
-             "Data © OpenStreetMap contributors, ODbL 1.0.", ""]
-    lines += _table("places", rows)
-    lines += _table("skipped", sorted(summary.skipped.items(), key=lambda kv: -kv[1]))
-    lines += _table("tags without a StepFree category", summary.unmapped_tags.most_common(10))
-    lines += _table("values mapped or not understood", summary.value_notes.most_common(10))
-    lines += _table("by wheelchair status in OSM", sorted(summary.by_status.items()))
+        rows.append((_("imported earlier, not in this file (see --mark-gone)"), summary.not_in_file))
+    lines = [ngettext("Imported %(num)s place from %(source)s. Data © OpenStreetMap contributors, ODbL 1.0.",
+                      "Imported %(num)s places from %(source)s. Data © OpenStreetMap contributors, ODbL 1.0.",
+                      summary.places, source=summary.source), ""]
+    skip_words = _skip_reasons()
+    lines += _table(_("places"), rows)
+    lines += _table(_("skipped"), [(skip_words.get(reason, reason), n)
+                                   for reason, n in sorted(summary.skipped.items(), key=lambda kv: -kv[1])])
+    # Tags, OSM values and the importer's notes on them are OpenStreetMap's words: only the titles translate.
+    lines += _table(_("tags without a StepFree category"), summary.unmapped_tags.most_common(10))
+    lines += _table(_("values mapped or not understood"), summary.value_notes.most_common(10))
+    lines += _table(_("by wheelchair status in OSM"), sorted(summary.by_status.items()))
     return "\n".join(lines)
+
+
+def _skip_reasons() -> dict[str, str]:
+    """The importer's reasons for skipping an object (app/services/osm_reader.py), in words for this language;
+    a reason not listed here is shown as the importer says it."""
+    return {osm_reader.NO_NAME: _("no name"),
+            osm_reader.UNMAPPED: _("no StepFree category for its tags"),
+            osm_reader.OPEN_WAY: _("way is not closed"),
+            osm_reader.MISSING_NODES: _("way has nodes missing from the file"),
+            osm_reader.INVALID_LOCATION: _("node has no valid location"),
+            osm_reader.INVALID_AREA: _("area geometry is invalid"),
+            osm_reader.NOT_AN_AREA: _("relation is not a multipolygon"),
+            osm_reader.DUPLICATE: _("object appears twice in the file")}
 
 
 def _table(title: str, rows) -> list[str]:

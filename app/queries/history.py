@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,7 @@ def values_at_version(session: Session, place_id: int, version: int) -> dict:
     revisions = session.scalars(select(Revision).where(Revision.place_id == place_id, Revision.version <= version)
                                 .order_by(Revision.version)).all()
     if not revisions or revisions[-1].version != version:
-        raise NotFound(f"Place {place_id} has no version {version}.", "version")
+        raise NotFound(_("Place %(id)s has no version %(version)s.", id=place_id, version=version), "version")
     values: dict = {}
     for revision in revisions:
         values.update(revision.after)
@@ -56,5 +57,5 @@ def get_visible_place(session: Session, place_id: int, *, include_unpublished: b
     """A place for its page: hidden or gone places exist only for moderators."""
     place = session.get(Place, place_id)
     if place is None or (not place.is_published and not include_unpublished):
-        raise NotFound(f"There is no place {place_id}.", "place_id")
+        raise NotFound(_("There is no place %(id)s.", id=place_id), "place_id")
     return place

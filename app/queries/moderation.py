@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from geoalchemy2 import Geography
 from geoalchemy2.shape import to_shape
 from sqlalchemy import and_, case, cast, func, not_, or_, select
@@ -225,7 +226,7 @@ def get_submission(session: Session, submission_id: int) -> Submission:
     """One submission by id, or NotFound naming submission_id."""
     submission = session.get(Submission, submission_id)
     if submission is None:
-        raise NotFound(f"There is no submission {submission_id}.", "submission_id")
+        raise NotFound(_("There is no submission %(id)s.", id=submission_id), "submission_id")
     return submission
 
 
@@ -271,7 +272,7 @@ def staff(session: Session) -> list[User]:
 @dataclass
 class FieldRow:
     field: str
-    label: str
+    label: str          # in the request's language
     current: object
     proposed: object
     changed: bool
@@ -301,7 +302,7 @@ def review_context(session: Session, submission: Submission) -> ReviewContext:
     proposed = submission.proposed or {}
     kind = KINDS[submission.kind]
     fields = [f for f in kind.fields if f in proposed or submission.kind == "new_place"]
-    rows = [FieldRow(f, FIELDS[f].label, current.get(f), proposed.get(f),
+    rows = [FieldRow(f, _(FIELDS[f].label), current.get(f), proposed.get(f),
                      kind.applies and f in proposed and proposed.get(f) != current.get(f))
             for f in fields]
     point = to_shape(submission.geom) if submission.geom is not None else to_shape(place.geom)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -255,9 +256,11 @@ def as_json(stats: Statistics) -> dict:
                         "weekly": [{"week": w.week.isoformat(), **_latency_json(w)} for w in stats.latency_weekly]},
             "queue": {"by_kind": stats.pending, "total": sum(stats.pending.values())},
         },
-        # Words for the keys above; JSON objects have no order, so the kinds' order comes as a list.
-        "labels": {"category": {c.key: c.label for c in CATEGORIES}, "wheelchair": WHEELCHAIR_LABELS,
-                   "kind": {k: KINDS[k].label for k in SUBMISSION_KINDS}},
+        # Words for the keys above, in the request's language; JSON objects have no order, so the kinds' order
+        # comes as a list.
+        "labels": {"category": {c.key: _(c.label) for c in CATEGORIES},
+                   "wheelchair": {s: _(label) for s, label in WHEELCHAIR_LABELS.items()},
+                   "kind": {k: _(KINDS[k].label) for k in SUBMISSION_KINDS}},
         "kinds": list(SUBMISSION_KINDS),
     }
 
@@ -265,7 +268,7 @@ def as_json(stats: Statistics) -> dict:
 @dataclass(frozen=True)
 class Table:
     """One figure as the page's data table and its CSV file: column headings, then rows whose first cell
-    names the row."""
+    names the row. Its words are in the request's language (translated when the table is made)."""
 
     title: str
     columns: tuple[str, ...]
@@ -281,28 +284,29 @@ def _blank(value) -> object:
 
 
 def tables(stats: Statistics) -> dict[str, Table]:
-    """Every figure of FIGURES as a table."""
-    statuses = tuple(WHEELCHAIR_LABELS[s] for s in WHEELCHAIR_VALUES)
+    """Every figure of FIGURES as a table, in the request's language."""
+    statuses = tuple(_(WHEELCHAIR_LABELS[s]) for s in WHEELCHAIR_VALUES)
+    places, known, known_pct, week = _("Places"), _("Known status"), _("Known (%)"), _("Week (Monday)")
     return {
         "coverage-by-category": Table(
-            "Coverage by category", ("Category", "Places", "Known status", "Known (%)", *statuses),
-            [(CATEGORY_BY_KEY[c.category].label, c.coverage.places, c.coverage.known, _pct(c.coverage.known_pct),
-              *(c.by_status[s] for s in WHEELCHAIR_VALUES)) for c in stats.by_category]),
+            _("Coverage by category"), (_("Category"), places, known, known_pct, *statuses),
+            [(_(CATEGORY_BY_KEY[c.category].label), c.coverage.places, c.coverage.known,
+              _pct(c.coverage.known_pct), *(c.by_status[s] for s in WHEELCHAIR_VALUES)) for c in stats.by_category]),
         "coverage-by-area": Table(
-            "Coverage by area", ("Area (minLon,minLat,maxLon,maxLat)", "Places", "Known status", "Known (%)"),
+            _("Coverage by area"), (_("Area (minLon,minLat,maxLon,maxLat)"), places, known, known_pct),
             [(a.label, a.coverage.places, a.coverage.known, _pct(a.coverage.known_pct)) for a in stats.by_area]),
         "coverage-weekly": Table(
-            "Coverage over time", ("Week (Monday)", "Places", "Known status", "Known (%)"),
-            [(week.isoformat(), c.places, c.known, _pct(c.known_pct)) for week, c in stats.coverage_weekly]),
+            _("Coverage over time"), (week, places, known, known_pct),
+            [(monday.isoformat(), c.places, c.known, _pct(c.known_pct)) for monday, c in stats.coverage_weekly]),
         "contributions-weekly": Table(
-            "Contributions per week", ("Week (Monday)", *(KINDS[k].label for k in SUBMISSION_KINDS), "Total"),
-            [(week.isoformat(), *by_kind.values(), sum(by_kind.values()))
-             for week, by_kind in stats.contributions_weekly]),
+            _("Contributions per week"), (week, *(_(KINDS[k].label) for k in SUBMISSION_KINDS), _("Total")),
+            [(monday.isoformat(), *by_kind.values(), sum(by_kind.values()))
+             for monday, by_kind in stats.contributions_weekly]),
         "moderation-latency": Table(
-            "Time to a moderator's decision", ("Week (Monday)", "Decisions", "Median (p50), minutes",
-                                                "p90, minutes"),
+            _("Time to a moderator's decision"), (week, _("Decisions"), _("Median (p50), minutes"),
+                                                   _("p90, minutes")),
             [(w.week.isoformat(), w.decisions, _blank(w.p50), _blank(w.p90)) for w in stats.latency_weekly]),
         "queue": Table(
-            "Moderation queue", ("Kind", "Pending"),
-            [(KINDS[k].label, n) for k, n in stats.pending.items()]),
+            _("Moderation queue"), (_("Kind"), _("Pending")),
+            [(_(KINDS[k].label), n) for k, n in stats.pending.items()]),
     }

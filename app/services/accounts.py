@@ -4,6 +4,8 @@ import re
 import secrets
 from functools import cache
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -29,11 +31,16 @@ def hash_password(password: str) -> str:
 
 def validate_new_account(email: str, password: str, display_name: str) -> None:
     if not _EMAIL.match(email) or len(email) > 254:
-        raise ValidationError("Enter a valid email address, like name@example.org.", "email")
+        raise ValidationError(_("Enter a valid email address, like name@example.org."), "email")
     if len(password) < PASSWORD_MIN:
-        raise ValidationError(f"The password must have at least {PASSWORD_MIN} characters.", "password")
+        raise ValidationError(ngettext("The password must have at least %(num)s character.",
+                                       "The password must have at least %(num)s characters.", PASSWORD_MIN), "password")
     if not display_name.strip() or len(display_name) > 80:
-        raise ValidationError("Enter a display name of 1 to 80 characters.", "display_name")
+        raise ValidationError(_("Enter a display name of 1 to 80 characters."), "display_name")
+
+
+def _unknown_role(role: str) -> str:
+    return _("Unknown role '%(role)s'; use one of %(roles)s.", role=role, roles=", ".join(ROLES))
 
 
 def create_user(session: Session, email: str, password: str, display_name: str | None = None,
@@ -43,11 +50,11 @@ def create_user(session: Session, email: str, password: str, display_name: str |
     display_name = (display_name or email.split("@")[0]).strip()
     validate_new_account(email, password, display_name)
     if role not in ROLES:
-        raise ValidationError(f"Unknown role '{role}'; use one of {', '.join(ROLES)}.", "role")
+        raise ValidationError(_unknown_role(role), "role")
     # Hash first, so a taken address answers in the same time as a free one.
     password_hash = hash_password(password)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("An account with this email address already exists. Sign in instead.", "email")
+        raise Conflict(_("An account with this email address already exists. Sign in instead."), "email")
     user = User(email=email, password_hash=password_hash, display_name=display_name, role=role)
     session.add(user)
     session.flush()
@@ -73,9 +80,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 def change_password(session: Session, user: User, current: str, new: str) -> User:
     """Set a new password after checking the current one; every other session of the account ends."""
     if not check_password_hash(user.password_hash, current or ""):
-        raise ValidationError("The current password is wrong.", "current_password")
+        raise ValidationError(_("The current password is wrong."), "current_password")
     if len(new or "") < PASSWORD_MIN:
-        raise ValidationError(f"The new password must have at least {PASSWORD_MIN} characters.", "new_password")
+        raise ValidationError(ngettext("The new password must have at least %(num)s character.",
+                                       "The new password must have at least %(num)s characters.", PASSWORD_MIN),
+                              "new_password")
     user.password_hash = hash_password(new)
     user.end_all_sessions()
     session.flush()
@@ -92,16 +101,16 @@ def set_public_name(session: Session, user: User, public: bool) -> User:
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"There is no user {user_id}.")
+        raise NotFound(_("There is no user %(id)s.", id=user_id))
     return user
 
 
 def set_role(session: Session, actor: User | None, user: User, role: str) -> User:
     """Change a user's role and record it in the audit log."""
     if role not in ROLES:
-        raise ValidationError(f"Unknown role '{role}'; use one of {', '.join(ROLES)}.", "role")
+        raise ValidationError(_unknown_role(role), "role")
     if actor is not None and actor.id == user.id and role != "admin":
-        raise Forbidden("You cannot remove your own admin role; ask another admin.", "role")
+        raise Forbidden(_("You cannot remove your own admin role; ask another admin."), "role")
     if user.role == role:
         return user
     before = user.role
@@ -113,7 +122,7 @@ def set_role(session: Session, actor: User | None, user: User, role: str) -> Use
 def ban_user(session: Session, actor: User | None, user: User, reason: str) -> User:
     """Ban an account: it is signed out and can no longer submit. Idempotent."""
     if actor is not None and actor.id == user.id:
-        raise Forbidden("You cannot ban yourself.", "user")
+        raise Forbidden(_("You cannot ban yourself."), "user")
     if user.is_banned:
         return user
     user.banned_at = utcnow()

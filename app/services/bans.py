@@ -7,6 +7,7 @@ they changed. A place someone else changed after them is left for a person to lo
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ class Author:
 
     def __post_init__(self):
         if (self.user_id is None) == (self.device_hash is None):
-            raise ValidationError("Name either a user or a device.", "author")
+            raise ValidationError(_("Name either a user or a device."), "author")
 
     def submissions_clause(self):
         if self.user_id is not None:
@@ -66,7 +67,7 @@ def ban(session: Session, actor: User, author: Author, reason: str | None) -> li
     if author.user_id is not None:
         user = accounts.get_user(session, author.user_id)
         if user.is_moderator and not actor.is_admin:
-            raise Forbidden("Only an admin can ban a moderator or an admin.", "author")
+            raise Forbidden(_("Only an admin can ban a moderator or an admin."), "author")
         accounts.ban_user(session, actor, user, reason or "")
     elif session.get(DeviceBan, author.device_hash) is None:
         session.add(DeviceBan(device_hash=author.device_hash, banned_by_id=actor.id, reason=reason))
@@ -115,14 +116,14 @@ def _plan_for_place(session: Session, author: Author, place: Place, versions: li
     if first == 1:
         plan = PlannedRevert(place, versions, None, hide=True)
         if place.hidden_at is not None:
-            plan.blocked = "Already hidden."
+            plan.blocked = _("Already hidden.")
     else:
         plan = PlannedRevert(place, versions, first - 1)
     if by_others and plan.blocked is None:
-        plan.blocked = (f"Changed by someone else after them (version {by_others[-1]}); "
-                        "look at its history and revert by hand.")
+        plan.blocked = _("Changed by someone else after them (version %(version)s); look at its history and revert "
+                         "by hand.", version=by_others[-1])
     elif plan.to_version is not None and _already_restored(session, place, plan.to_version):
-        plan.blocked = "Already back to the values before their change."
+        plan.blocked = _("Already back to the values before their change.")
     return plan
 
 

@@ -7,6 +7,7 @@ revision goes to the moderation queue, where a moderator keeps, corrects or reve
 order every writer keeps: the place, then the revision, then new submission rows.
 """
 
+from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select, text
@@ -29,7 +30,7 @@ def skip_place(session: Session, submitter: Submitter, place_id: int) -> None:
     ensure_may_submit(session, submitter)
     place = get_place(session, place_id)
     if not place.is_published:
-        raise NotFound(f"There is no place {place_id}.", "place_id")
+        raise NotFound(_("There is no place %(id)s.", id=place_id), "place_id")
     user_id = submitter.user.id if submitter.user else None
     values = {"place_id": place_id, "user_id": user_id, "device_hash": None if user_id else submitter.device_hash}
     target = (["user_id", "place_id"], "user_id IS NOT NULL") if user_id else (
@@ -53,18 +54,18 @@ def vote(session: Session, user: User | None, revision_id: int, agrees: bool, *,
     """Record (or change) the volunteer's vote on a change; returns the revision and, when this vote reopened
     the value, the new moderation item."""
     if user is None:
-        raise Forbidden("Sign in to agree or disagree with other volunteers' changes.", "revision_id",
+        raise Forbidden(_("Sign in to agree or disagree with other volunteers' changes."), "revision_id",
                         code="sign_in_required")
     ensure_may_submit(session, Submitter(user=user))
     place_id = session.scalar(select(Revision.place_id).where(Revision.id == revision_id))
     if place_id is None:
-        raise NotFound(f"There is no change {revision_id}.", "revision_id")
+        raise NotFound(_("There is no change %(id)s.", id=revision_id), "revision_id")
     place = get_place(session, place_id, for_update=True)
     revision = session.get(Revision, revision_id, with_for_update=True, populate_existing=True)
     if revision.source not in VOTABLE_SOURCES or not place.is_published:
-        raise NotFound(f"Change {revision_id} is not open to votes.", "revision_id")
+        raise NotFound(_("Change %(id)s is not open to votes.", id=revision_id), "revision_id")
     if is_own_change(session, revision, user):
-        raise Forbidden("You cannot vote on your own change.", "revision_id", code="own_change")
+        raise Forbidden(_("You cannot vote on your own change."), "revision_id", code="own_change")
     existing = session.scalar(select(Vote).where(Vote.revision_id == revision_id, Vote.voter_id == user.id)
                               .with_for_update())
     if existing is not None and existing.agrees == agrees:

@@ -8,6 +8,7 @@ moderator who closes the laptop does not keep an item away from the queue.
 
 import logging
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from app.models.base import utcnow
 from app.policy import DEFAULT_POLICY, ModerationPolicy
 from app.queries.moderation import QueueFilters, filter_clauses
 from app.services.audit import record_event
-from app.services.moderation import lock_submission
+from app.services.moderation import already_decided, lock_submission
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,10 @@ def claim(session: Session, submission_id: int, moderator: User, *,
     """Claim one named submission (opened from the list); refused while another moderator holds it."""
     submission = lock_submission(session, submission_id)
     if submission.is_terminal:
-        raise Conflict(f"Submission {submission.id} was already decided ({submission.state}).", "submission_id",
-                       code="already_decided")
+        raise Conflict(already_decided(submission), "submission_id", code="already_decided")
     if holder_id(submission) not in (None, moderator.id):
-        raise Conflict(f"Submission {submission.id} is being reviewed by another moderator; "
-                       "take the next one from the queue.", "submission_id", code="claimed_by_other")
+        raise Conflict(_("Submission %(id)s is being reviewed by another moderator; take the next one from the "
+                         "queue.", id=submission.id), "submission_id", code="claimed_by_other")
     _take(session, submission, moderator, policy)
     return submission
 
@@ -82,7 +82,7 @@ def release(session: Session, submission_id: int, actor: User, *, action: str = 
     if holder is None and submission.claimed_by_id is None:
         return submission
     if holder not in (None, actor.id) and not actor.is_admin:
-        raise Forbidden("Only an admin can release another moderator's claim.", "submission_id")
+        raise Forbidden(_("Only an admin can release another moderator's claim."), "submission_id")
     previous = submission.claimed_by_id
     if holder not in (None, actor.id):
         log.info("admin %s released submission %s held by user %s", actor.id, submission.id, holder)

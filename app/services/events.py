@@ -16,6 +16,8 @@ from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import shapely
+from flask_babel import format_number, ngettext
+from flask_babel import gettext as _
 from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Polygon, box, shape
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import AppError, Conflict, Forbidden, ValidationError
 from app.models import EventParticipant, MappingEvent, User
-from app.params import whole_number
+from app.params import bbox_error_message, whole_number
 from geo.bbox import BBoxError, parse_bbox
 
 # Large enough for a city and its suburbs; an event over a whole region has no reachable goal.
@@ -90,7 +92,7 @@ def may_edit(user, event: MappingEvent) -> bool:
 def create_event(session: Session, organiser: User, form: Mapping[str, str]) -> MappingEvent:
     """Store a new event from the form's values; 400 naming each bad field, 409 when the slug is taken."""
     if not organiser.may_organise or organiser.is_banned:
-        raise Forbidden("Only organisers, moderators and admins can create mapping events.")
+        raise Forbidden(_("Only organisers, moderators and admins can create mapping events."))
     values = clean(session, form)
     event = MappingEvent(created_by_id=organiser.id, **_columns(values))
     _store(session, event)
@@ -100,7 +102,7 @@ def create_event(session: Session, organiser: User, form: Mapping[str, str]) -> 
 def update_event(session: Session, editor: User, event: MappingEvent, form: Mapping[str, str]) -> MappingEvent:
     """Change an event's name, description, dates, goal and area; its slug stays, as printed QR codes use it."""
     if not may_edit(editor, event):
-        raise Forbidden("Only the organiser who created this event, or a moderator, can edit it.")
+        raise Forbidden(_("Only the organiser who created this event, or a moderator, can edit it."))
     values = clean(session, form, slug=event.slug)
     for key, value in _columns(values).items():
         setattr(event, key, value)
@@ -115,9 +117,9 @@ def join_event(session: Session, event: MappingEvent, *, user: User | None, devi
     Joining twice changes nothing (the partial unique indexes decide, so two taps at once are safe too).
     """
     if now >= event.ends_at:
-        raise Conflict("This event has ended; it takes no more participants.", "event", code="event_ended")
+        raise Conflict(_("This event has ended; it takes no more participants."), "event", code="event_ended")
     if user is None and device_hash is None:
-        raise ValidationError("Joining needs an account or this browser's device cookie.", "device")
+        raise ValidationError(_("Joining needs an account or this browser's device cookie."), "device")
     statement = (insert(EventParticipant)
                  .values(event_id=event.id, user_id=user.id if user else None,
                          device_hash=None if user else device_hash)
@@ -144,10 +146,10 @@ def clean(session: Session, form: Mapping[str, str], *, slug: str | None = None)
         slug = check("slug", _slug, form.get("slug", ""), name or "")
     description = check("description", _description, form.get("description", ""))
     zone = check("time_zone", _zone, form.get("time_zone", "UTC"))
-    starts_at = check("starts_at", _moment, form.get("starts_at", ""), zone, "starts_at", "start")
-    ends_at = check("ends_at", _moment, form.get("ends_at", ""), zone, "ends_at", "end")
+    starts_at = check("starts_at", _moment, form.get("starts_at", ""), zone, "starts_at")
+    ends_at = check("ends_at", _moment, form.get("ends_at", ""), zone, "ends_at")
     if starts_at and ends_at and ends_at <= starts_at:
-        errors["ends_at"] = "The end must be after the start."
+        errors["ends_at"] = _("The end must be after the start.")
     goal = check("goal", whole_number, form.get("goal", "").strip() or GOAL_DEFAULT, "goal", minimum=1, maximum=100)
     area = check("area", _area, session, form.get("area", ""), form.get("bbox", ""))
     if errors:
@@ -162,8 +164,8 @@ def _columns(values: EventValues) -> dict:
 
 
 def _slug_taken(slug: str) -> InvalidEvent:
-    return InvalidEvent({"slug": f"The web address “{slug}” is already taken by another event; choose another."},
-                        status=409, code="slug_taken")
+    return InvalidEvent({"slug": _("The web address “%(slug)s” is already taken by another event; choose another.",
+                                   slug=slug)}, status=409, code="slug_taken")
 
 
 def _store(session: Session, event: MappingEvent) -> None:
@@ -183,9 +185,11 @@ def _store(session: Session, event: MappingEvent) -> None:
 def _name(raw: str) -> str:
     name = raw.strip()
     if not name:
-        raise ValidationError("Give the event a name.", "name")
+        raise ValidationError(_("Give the event a name."), "name")
     if len(name) > NAME_MAX:
-        raise ValidationError(f"The name may have at most {NAME_MAX} characters (it has {len(name)}).", "name")
+        raise ValidationError(ngettext("The name may have at most %(num)s character (it has %(length)s).",
+                                       "The name may have at most %(num)s characters (it has %(length)s).", NAME_MAX,
+                                       length=len(name)), "name")
     return name
 
 
@@ -193,44 +197,54 @@ def _slug(raw: str, name: str) -> str:
     typed = raw.strip().lower()
     slug = typed or slug_from(name)
     if not typed and not slug:
-        raise ValidationError("The name gives no web address: type one of letters a–z, digits and hyphens.", "slug")
+        raise ValidationError(_("The name gives no web address: type one of letters a–z, digits and hyphens."),
+                              "slug")
     if not SLUG_PATTERN.fullmatch(slug):
-        raise ValidationError(f"The web address “{slug}” must be 2 to {SLUG_MAX} of the letters a–z, digits and "
-                              "hyphens, starting with a letter or digit.", "slug")
+        raise ValidationError(_("The web address “%(slug)s” must be 2 to %(max)s of the letters a–z, digits and "
+                                "hyphens, starting with a letter or digit.", slug=slug, max=SLUG_MAX), "slug")
     if slug in RESERVED_SLUGS:
-        raise ValidationError(f"The web address “{slug}” is reserved; choose another.", "slug")
+        raise ValidationError(_("The web address “%(slug)s” is reserved; choose another.", slug=slug), "slug")
     return slug
 
 
 def _description(raw: str) -> str | None:
     description = raw.strip()
     if len(description) > DESCRIPTION_MAX:
-        raise ValidationError(f"The description may have at most {DESCRIPTION_MAX} characters "
-                              f"(it has {len(description)}).", "description")
+        raise ValidationError(ngettext("The description may have at most %(num)s character (it has %(length)s).",
+                                       "The description may have at most %(num)s characters (it has %(length)s).",
+                                       DESCRIPTION_MAX, length=len(description)), "description")
     return description or None
 
 
 def _zone(raw: str) -> ZoneInfo:
     if raw not in time_zones():
-        raise ValidationError("Choose the time zone from the list.", "time_zone")
+        raise ValidationError(_("Choose the time zone from the list."), "time_zone")
     return ZoneInfo(raw)
 
 
-def _moment(raw: str, zone: ZoneInfo | None, field: str, word: str) -> datetime:
-    """A date and time as the form's datetime-local input sends it (2025-06-14T10:00), in `zone`, as UTC."""
+def _moment(raw: str, zone: ZoneInfo | None, field: str) -> datetime:
+    """A date and time as the form's datetime-local input sends it (2025-06-14T10:00), in `zone`, as UTC.
+
+    `field` is starts_at or ends_at; each has its own sentences, so a translation need not fit a word into one."""
+    start = field == "starts_at"
     raw = raw.strip()
     if not raw:
-        raise ValidationError(f"Give the {word} date and time.", field)
+        raise ValidationError(_("Give the start date and time.") if start else _("Give the end date and time."),
+                              field)
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise ValidationError(f"The {word} must be a date and time like 2025-06-14T10:00.", field) from None
+        raise ValidationError(_("The start must be a date and time like %(example)s.", example="2025-06-14T10:00")
+                              if start else
+                              _("The end must be a date and time like %(example)s.", example="2025-06-14T10:00"),
+                              field) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone or UTC)
     try:
         return moment.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise ValidationError(f"The {word} is outside the calendar StepFree can store.", field) from None
+        raise ValidationError(_("The start is outside the calendar StepFree can store.") if start else
+                              _("The end is outside the calendar StepFree can store."), field) from None
 
 
 def _area(session: Session, drawn: str, typed_bbox: str) -> MultiPolygon:
@@ -240,30 +254,32 @@ def _area(session: Session, drawn: str, typed_bbox: str) -> MultiPolygon:
         try:
             bounds = parse_bbox(typed_bbox.strip())
         except BBoxError as error:
-            raise ValidationError(f"The rectangle is not usable: {error}.", field) from None
+            raise ValidationError(_("The rectangle is not usable: %(reason)s.", reason=bbox_error_message(error)),
+                                  field) from None
         if bounds.width == 0 or bounds.height == 0:
-            raise ValidationError("The rectangle has no surface: its corners must differ in both directions.", field)
+            raise ValidationError(_("The rectangle has no surface: its corners must differ in both directions."),
+                                  field)
         area = box(*bounds.as_tuple())
     elif drawn.strip():
         field = "area"
         area = _geojson_polygon(drawn)
     else:
-        raise ValidationError("Draw the area on the map (at least 3 corners) or type it as a rectangle: "
-                              "minLon,minLat,maxLon,maxLat.", "area")
+        raise ValidationError(_("Draw the area on the map (at least 3 corners) or type it as a rectangle: "
+                                "minLon,minLat,maxLon,maxLat."), "area")
     if not area.is_valid:
-        raise ValidationError(f"The area is not a valid polygon ({explain_validity(area)}): tap its corners in "
-                              "order around the edge, without crossing lines.", field)
+        raise ValidationError(_("The area is not a valid polygon (%(reason)s): tap its corners in order around the "
+                                "edge, without crossing lines.", reason=explain_validity(area)), field)
     if area.is_empty or area.area == 0:
-        raise ValidationError("The area has no surface: give corners that enclose some ground.", field)
+        raise ValidationError(_("The area has no surface: give corners that enclose some ground."), field)
     km2 = session.scalar(select(func.ST_Area(cast(func.ST_GeomFromText(area.wkt, 4326), Geography)))) / 1e6
     if km2 > MAX_AREA_KM2:
-        raise ValidationError(f"The area is {km2:,.0f} km²; an event may cover at most {MAX_AREA_KM2:,} km². "
-                              "Draw a smaller area.", field)
+        raise ValidationError(_("The area is %(area)s km²; an event may cover at most %(max)s km². Draw a smaller "
+                                "area.", area=format_number(round(km2)), max=format_number(MAX_AREA_KM2)), field)
     return area if isinstance(area, MultiPolygon) else MultiPolygon([area])
 
 
 def _geojson_polygon(raw: str) -> Polygon | MultiPolygon:
-    message = "The drawn area must be a GeoJSON Polygon or MultiPolygon in longitude, latitude."
+    message = _("The drawn area must be a GeoJSON Polygon or MultiPolygon in longitude, latitude.")
     try:
         value = json.loads(raw)
     except ValueError:
@@ -275,9 +291,10 @@ def _geojson_polygon(raw: str) -> Polygon | MultiPolygon:
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.GEOSException):
         raise ValidationError(message, "area") from None
     if shapely.get_num_coordinates(area) > MAX_CORNERS:
-        raise ValidationError(f"The drawn area has more than {MAX_CORNERS} corners.", "area")
+        raise ValidationError(ngettext("The drawn area has more than %(num)s corner.",
+                                       "The drawn area has more than %(num)s corners.", MAX_CORNERS), "area")
     min_lon, min_lat, max_lon, max_lat = area.bounds if not area.is_empty else (0, 0, 0, 0)
     if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise ValidationError("The drawn area's corners must lie within longitude -180..180 and latitude -90..90.",
-                              "area")
+        raise ValidationError(_("The drawn area's corners must lie within longitude -180..180 and latitude "
+                                "-90..90."), "area")
     return area

@@ -8,6 +8,8 @@ all in the caller's transaction (DESIGN.md invariant 1).
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
@@ -21,7 +23,7 @@ from app.services.places import apply_change, create_place, get_place
 from geo.fields import KINDS
 
 __all__ = ["approve", "reject", "bulk_decide", "lock_submission", "is_stale", "ensure_not_claimed_by_other", "finish",
-           "StaleBaseVersion", "ClaimedByOther"]
+           "already_decided", "StaleBaseVersion", "ClaimedByOther"]
 
 
 class StaleBaseVersion(Conflict):
@@ -31,9 +33,10 @@ class StaleBaseVersion(Conflict):
 
     def __init__(self, submission: Submission, place: Place):
         super().__init__(
-            f"Place {place.id} is at version {place.version} but submission {submission.id} was made on "
-            f"version {submission.base_version}. Compare the current values with the proposed ones and "
-            "approve again to apply it over the newer data, or reject it.", "base_version")
+            _("Place %(place)s is at version %(version)s but submission %(submission)s was made on version "
+              "%(base)s. Compare the current values with the proposed ones and approve again to apply it over the "
+              "newer data, or reject it.", place=place.id, version=place.version, submission=submission.id,
+              base=submission.base_version), "base_version")
         self.current_version = place.version
 
 
@@ -55,7 +58,7 @@ def lock_submission(session: Session, submission_id: int) -> Submission:
         select(Submission).where(Submission.id == submission_id).with_for_update().execution_options(
             populate_existing=True))
     if submission is None:
-        raise NotFound(f"There is no submission {submission_id}.", "submission_id")
+        raise NotFound(_("There is no submission %(id)s.", id=submission_id), "submission_id")
     return submission
 
 
@@ -69,17 +72,35 @@ def lock_undecided(session: Session, submission_id: int, decision: str) -> Submi
     """Lock a submission that is pending or already has `decision` (repeating a decision is a no-op)."""
     submission = lock_submission(session, submission_id)
     if submission.is_terminal and submission.state != decision:
-        raise Conflict(f"Submission {submission.id} was already decided ({submission.state}).", "submission_id",
-                       code="already_decided")
+        raise Conflict(already_decided(submission), "submission_id", code="already_decided")
     return submission
+
+
+# Why a decided submission or report cannot be decided again: one sentence per state, for translators.
+_ALREADY_DECIDED = {
+    ("submission", "approved"): _l("Submission %(id)s was already decided (approved)."),
+    ("submission", "rejected"): _l("Submission %(id)s was already decided (rejected)."),
+    ("submission", "superseded"): _l("Submission %(id)s was already decided (superseded)."),
+    ("submission", "withdrawn"): _l("Submission %(id)s was already decided (withdrawn)."),
+    ("submission", None): _l("Submission %(id)s was already decided (%(state)s)."),
+    ("report", "rejected"): _l("Report %(id)s was already decided (rejected)."),
+    ("report", "superseded"): _l("Report %(id)s was already decided (superseded)."),
+    ("report", "withdrawn"): _l("Report %(id)s was already decided (withdrawn)."),
+    ("report", None): _l("Report %(id)s was already decided (%(state)s)."),
+}
+
+
+def already_decided(submission: Submission, noun: str = "submission") -> str:
+    message = _ALREADY_DECIDED.get((noun, submission.state)) or _ALREADY_DECIDED[noun, None]
+    return str(message) % {"id": submission.id, "state": submission.state}
 
 
 def ensure_not_claimed_by_other(submission: Submission, moderator: User) -> None:
     """Refuse to decide a submission another moderator holds a live lease on."""
     if (submission.claimed_by_id is not None and submission.claimed_by_id != moderator.id
             and submission.claim_expires_at is not None and submission.claim_expires_at > utcnow()):
-        raise ClaimedByOther(f"Submission {submission.id} is being reviewed by another moderator; "
-                             "take the next one from the queue.", "submission_id")
+        raise ClaimedByOther(_("Submission %(id)s is being reviewed by another moderator; take the next one from "
+                               "the queue.", id=submission.id), "submission_id")
 
 
 def finish(submission: Submission, state: str, moderator: User | None, *, notify: bool = True) -> None:
@@ -132,8 +153,8 @@ def approve(session: Session, submission_id: int, moderator: User, *, auto: bool
     if submission.state == "approved":
         return submission
     if submission.kind == "report":
-        raise ValidationError("A report is resolved by correcting, hiding or reverting the place, or by dismissing "
-                              "it; it cannot be approved as such.", "action")
+        raise ValidationError(_("A report is resolved by correcting, hiding or reverting the place, or by "
+                                "dismissing it; it cannot be approved as such."), "action")
     if not auto:
         ensure_not_claimed_by_other(submission, moderator)
     if submission.place_id is not None and submission.kind != "new_place":
@@ -150,14 +171,18 @@ def approve(session: Session, submission_id: int, moderator: User, *, auto: bool
     return submission
 
 
+def _unknown_reason() -> str:
+    return _("%(field)s must be one of %(values)s.", field="reason", values=", ".join(REJECT_REASONS))
+
+
 def reject(session: Session, submission_id: int, moderator: User | None, reason_code: str,
            note: str | None = None, *, ignore_claim: bool = False, action: str = "reject") -> Submission:
     """Reject a pending submission with a reason; the place is never touched. Repeating it is a no-op."""
     if reason_code not in REJECT_REASONS:
-        raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}.", "reason")
+        raise ValidationError(_unknown_reason(), "reason")
     note = (note or "").strip() or None
     if note is not None and len(note) > 500:
-        raise ValidationError("The note may have at most 500 characters.", "note")
+        raise ValidationError(_("The note may have at most 500 characters."), "note")
     submission = lock_undecided(session, submission_id, "rejected")
     if submission.state == "rejected":
         return submission
@@ -187,12 +212,12 @@ def bulk_decide(session: Session, submission_ids, moderator: User, action: str, 
     leaves it pending without undoing the others.
     """
     if action not in ("approve", "reject"):
-        raise ValidationError("action must be approve or reject.", "action")
+        raise ValidationError(_("%(field)s must be approve or reject.", field="action"), "action")
     if action == "reject" and reason_code not in REJECT_REASONS:
-        raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}.", "reason")
+        raise ValidationError(_unknown_reason(), "reason")
     ids = sorted({int(i) for i in submission_ids})
     if not ids:
-        raise ValidationError("Select at least one submission.", "ids")
+        raise ValidationError(_("Select at least one submission."), "ids")
     lock_places_of(session, ids)
     result = BulkResult()
     for submission_id in ids:

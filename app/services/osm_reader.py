@@ -15,6 +15,7 @@ from pathlib import Path
 import osmium
 import osmium.filter
 import osmium.geom
+from flask_babel import gettext as _
 
 from app.errors import AppError
 from geo.fields import COLUMN_FIELDS
@@ -76,22 +77,24 @@ def check_readable(path: str | os.PathLike) -> Path:
     """Refuse a path that is missing, unreadable or not named like an OSM file, before any work starts."""
     file = Path(path)
     if not file.exists():
-        raise OsmFileError(f"{file}: no such file. Check the path (download an extract, e.g. from "
-                           "download.geofabrik.de, if you have none).", "file")
+        raise OsmFileError(_("%(file)s: no such file. Check the path (download an extract, e.g. from "
+                             "download.geofabrik.de, if you have none).", file=str(file)), "file")
     if not file.is_file():
-        raise OsmFileError(f"{file}: is not a file. Give the path of an .osm.pbf or .osm file.", "file")
+        raise OsmFileError(_("%(file)s: is not a file. Give the path of an .osm.pbf or .osm file.", file=str(file)),
+                           "file")
     if not os.access(file, os.R_OK):
-        raise OsmFileError(f"{file}: permission denied. Make the file readable for this user.", "file")
+        raise OsmFileError(_("%(file)s: permission denied. Make the file readable for this user.", file=str(file)),
+                           "file")
     if not file.name.lower().endswith(OSM_SUFFIXES):
-        raise OsmFileError(f"{file}: unknown file type. StepFree reads OpenStreetMap files named "
-                           f"{', '.join(OSM_SUFFIXES)}.", "file")
+        raise OsmFileError(_("%(file)s: unknown file type. StepFree reads OpenStreetMap files named %(suffixes)s.",
+                             file=str(file), suffixes=", ".join(OSM_SUFFIXES)), "file")
     return file
 
 
 def _file_error(file: Path, error: Exception) -> OsmFileError:
-    return OsmFileError(f"{file}: cannot be read as OpenStreetMap data ({error}). The file is probably "
-                        "truncated or corrupt: download it again, check its checksum, and re-run the import. "
-                        "Nothing was imported.", "file")
+    return OsmFileError(_("%(file)s: cannot be read as OpenStreetMap data (%(reason)s). The file is probably "
+                          "truncated or corrupt: download it again, check its checksum, and re-run the import. "
+                          "Nothing was imported.", file=str(file), reason=str(error)), "file")
 
 
 def file_bbox(path: str | os.PathLike) -> tuple[float, float, float, float] | None:

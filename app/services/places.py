@@ -5,6 +5,7 @@ Moderator approval, trusted volunteers' auto-approval, reverts, undo and the OSM
 invariant 1). The caller records the audit event that names the decision, in the same transaction.
 """
 
+from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ def get_place(session: Session, place_id: int, *, for_update: bool = False) -> P
     """The place; with for_update, row-locked and reloaded, so a version read before the lock is never used."""
     place = session.get(Place, place_id, with_for_update=for_update, populate_existing=for_update)
     if place is None:
-        raise NotFound(f"There is no place {place_id}.", "place_id")
+        raise NotFound(_("There is no place %(id)s.", id=place_id), "place_id")
     return place
 
 

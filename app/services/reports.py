@@ -5,6 +5,7 @@ A report that led to an action ends `approved`, and the revision it caused carri
 sees on their submissions page.
 """
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from app import validation
@@ -13,7 +14,7 @@ from app.models import Submission, User
 from app.models.submissions import REJECT_REASONS
 from app.services import reverts
 from app.services.audit import record_event
-from app.services.moderation import ensure_not_claimed_by_other, finish, lock_submission, reject
+from app.services.moderation import already_decided, ensure_not_claimed_by_other, finish, lock_submission, reject
 from app.services.places import apply_change, get_place
 from geo.fields import MODERATOR_CORRECTION
 
@@ -22,12 +23,11 @@ def _open_report(session: Session, submission_id: int, moderator: User) -> Submi
     """Lock a pending report for a decision; None if it was already resolved (repeating is a no-op)."""
     report = lock_submission(session, submission_id)
     if report.kind != "report":
-        raise ValidationError(f"Submission {report.id} is not a report.", "submission_id")
+        raise ValidationError(_("Submission %(id)s is not a report.", id=report.id), "submission_id")
     if report.state == "approved":
         return None
     if report.is_terminal:
-        raise Conflict(f"Report {report.id} was already decided ({report.state}).", "submission_id",
-                       code="already_decided")
+        raise Conflict(already_decided(report, "report"), "submission_id", code="already_decided")
     ensure_not_claimed_by_other(report, moderator)
     return report
 
@@ -76,7 +76,8 @@ def dismiss(session: Session, submission_id: int, moderator: User, reason_code: 
     """Close a report without touching the place; the reporter sees the reason and note."""
     report = lock_submission(session, submission_id)
     if report.kind != "report":
-        raise ValidationError(f"Submission {report.id} is not a report.", "submission_id")
+        raise ValidationError(_("Submission %(id)s is not a report.", id=report.id), "submission_id")
     if reason_code not in REJECT_REASONS or reason_code == "banned":
-        raise ValidationError("reason must be one of wrong, duplicate, spam, unverifiable, other.", "reason")
+        raise ValidationError(_("%(field)s must be one of %(values)s.", field="reason",
+                                values="wrong, duplicate, spam, unverifiable, other"), "reason")
     return reject(session, submission_id, moderator, reason_code, note, action="dismiss")

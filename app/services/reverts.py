@@ -5,6 +5,8 @@ event, in the caller's transaction (DESIGN.md invariant 1).
 """
 
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -23,7 +25,8 @@ def revert_place(session: Session, place_id: int, version: int, moderator: User,
     """Give the place the values it had right after `version`, as a new revision."""
     place = get_place(session, place_id, for_update=True)
     if version >= place.version:
-        raise ValidationError(f"Choose an earlier version than the current one ({place.version}).", "version")
+        raise ValidationError(_("Choose an earlier version than the current one (%(version)s).", version=place.version),
+                              "version")
     target = values_at_version(session, place_id, version)
     revision = apply_change(session, place, target, revision_source="revert", actor=moderator,
                             submission_id=submission_id, verified=False)
@@ -54,22 +57,26 @@ def undo_decision(session: Session, submission_id: int, moderator: User, *,
     """
     submission = lock_submission(session, submission_id)
     if submission.state not in ("approved", "rejected") or submission.auto_approved:
-        raise Conflict(f"Submission {submission.id} has no decision to undo.", "submission_id", code="not_undoable")
+        raise Conflict(_("Submission %(id)s has no decision to undo.", id=submission.id), "submission_id",
+                       code="not_undoable")
     if submission.decided_by_id != moderator.id:
-        raise Forbidden("You can only undo your own decisions.", "submission_id")
+        raise Forbidden(_("You can only undo your own decisions."), "submission_id")
     if submission.decided_at is None or utcnow() - submission.decided_at > policy.undo_window:
         minutes = round(policy.undo_window.total_seconds() / 60)
-        raise Conflict(f"The decision on submission {submission.id} is more than {minutes} minutes old; "
-                       "revert the place from its history instead.", "submission_id", code="undo_expired")
+        raise Conflict(ngettext("The decision on submission %(id)s is more than %(num)s minute old; revert the place "
+                                "from its history instead.",
+                                "The decision on submission %(id)s is more than %(num)s minutes old; revert the "
+                                "place from its history instead.", minutes, id=submission.id),
+                       "submission_id", code="undo_expired")
     applied = session.scalars(select(Revision).where(Revision.submission_id == submission.id,
                                                      Revision.source != "undo")
                               .order_by(Revision.version.desc()).limit(1)).first()
     if submission.state == "approved" and applied is not None:
         place = get_place(session, applied.place_id, for_update=True)
         if place.version != applied.version:
-            raise Conflict(f"{place.name} changed again after this decision (now version {place.version}); "
-                           "undoing it would overwrite newer values. Revert from the place's history instead.",
-                           "submission_id", code="changed_since")
+            raise Conflict(_("%(name)s changed again after this decision (now version %(version)s); undoing it would "
+                             "overwrite newer values. Revert from the place's history instead.", name=place.name,
+                             version=place.version), "submission_id", code="changed_since")
         # A creation has nothing before it: undoing it hides the place it created.
         restore = dict(applied.before) if applied.before else {"hidden": True}
         apply_change(session, place, restore, revision_source="undo", actor=moderator, submission_id=submission.id,

@@ -7,6 +7,7 @@ its SHA-256 hash, never the token itself and never an IP address.
 import hashlib
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import case, func, select, true
@@ -70,17 +71,17 @@ def is_trusted(session: Session, user: User | None, policy: ModerationPolicy = D
 
 def ensure_may_submit(session: Session, submitter: Submitter) -> None:
     if submitter.user is not None and submitter.user.is_banned:
-        raise Forbidden("Your account is banned and cannot send submissions.", code="banned")
+        raise Forbidden(_("Your account is banned and cannot send submissions."), code="banned")
     if submitter.user is None and submitter.device_hash is None:
-        raise Forbidden("Allow cookies to send submissions without an account, or sign in.", code="no_device")
+        raise Forbidden(_("Allow cookies to send submissions without an account, or sign in."), code="no_device")
     if submitter.device_hash and session.get(DeviceBan, submitter.device_hash) is not None:
-        raise Forbidden("Submissions from this device are blocked.", code="banned")
+        raise Forbidden(_("Submissions from this device are blocked."), code="banned")
 
 
 def _published_place(session: Session, place_id: int, *, for_update: bool = False) -> Place:
     place = session.get(Place, place_id, with_for_update=for_update, populate_existing=for_update)
     if place is None or not place.is_published:
-        raise NotFound(f"There is no place {place_id}.", "place_id")
+        raise NotFound(_("There is no place %(id)s.", id=place_id), "place_id")
     return place
 
 
@@ -92,7 +93,7 @@ def _place_at_version(session: Session, place_id: int, base: int | None) -> Plac
     """
     place = _published_place(session, place_id, for_update=True)
     if base is not None and base != place.version:
-        raise Conflict("This place changed since you opened it. Reload it, check the new values and send again.",
+        raise Conflict(_("This place changed since you opened it. Reload it, check the new values and send again."),
                        "base_version", code="stale_version")
     return place
 

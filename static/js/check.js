@@ -5,6 +5,9 @@
 (function () {
   "use strict";
 
+  var _ = window.StepFree.i18n._, ngettext = window.StepFree.i18n.ngettext;
+  var i18n = window.StepFree.i18n;
+
   var BATCH = 10;          // places fetched ahead at a time
   var LIMIT_MAX = 50;      // the most /api/check gives at once
   var LOW = 3;             // fetch more when fewer than this many places wait behind the card
@@ -23,23 +26,33 @@
   // ---- small helpers -------------------------------------------------------------------------
   function say(text) { el("check-message").textContent = text; }
 
+  var tenths = new Intl.NumberFormat(i18n.locale, {minimumFractionDigits: 1, maximumFractionDigits: 1});
+
   function distance(metres) {
-    return metres < 1000 ? Math.round(metres) + " m away" : (metres / 1000).toFixed(1) + " km away";
+    if (metres < 1000) { return _("%(distance)s m away", {distance: i18n.number(Math.round(metres))}); }
+    return _("%(distance)s km away", {distance: tenths.format(metres / 1000)});
   }
 
+  // A status label from the server (already in the page's language) inside a sentence.
+  function lower(label) { return label.toLocaleLowerCase(i18n.locale); }
+
   function errorText(res) {
-    return res.data.error ? res.data.error.message : "The server could not take it (" + res.status + ").";
+    if (res.data.error) { return res.data.error.message; }
+    return _("The server could not take it (%(status)s).", {status: res.status});
   }
 
   // GET JSON; rejects with the API's own message, or with `offline` set when there is no connection.
   function getJson(url) {
     return fetch(url, {headers: {"Accept": "application/json"}}).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) { throw new Error(data.error ? data.error.message : "The server could not answer (" + r.status + ")."); }
+        if (!r.ok) {
+          throw new Error(data.error ? data.error.message
+                                     : _("The server could not answer (%(status)s).", {status: r.status}));
+        }
         return data;
       });
     }, function () {
-      var error = new Error("No connection.");
+      var error = new Error(_("No connection."));
       error.offline = true;
       throw error;
     });
@@ -58,22 +71,27 @@
 
   function locate() {
     if (config.near) {
-      start(config.near[0], config.near[1], "Places near the position in this page's address.");
+      start(config.near[0], config.near[1], _("Places near the position in this page's address."));
       return;
     }
-    var fallback = function (why) {
-      start(config.centre[0], config.centre[1], why + " Showing places near the map's centre instead.");
-    };
-    if (!navigator.geolocation) { fallback("This browser cannot tell your location."); return; }
+    // `why` is the whole sentence: the reason and "Showing places near the map's centre instead."
+    var fallback = function (why) { start(config.centre[0], config.centre[1], why); };
+    if (!navigator.geolocation) {
+      fallback(_("This browser cannot tell your location. Showing places near the map's centre instead."));
+      return;
+    }
     // A permission prompt left unanswered never calls back: do not wait on it for ever.
-    var patience = setTimeout(function () { fallback("Your location did not come."); }, 15000);
+    var patience = setTimeout(function () {
+      fallback(_("Your location did not come. Showing places near the map's centre instead."));
+    }, 15000);
     navigator.geolocation.getCurrentPosition(function (pos) {
       clearTimeout(patience);
-      start(pos.coords.longitude, pos.coords.latitude, "Places near your location.");
+      start(pos.coords.longitude, pos.coords.latitude, _("Places near your location."));
     }, function (err) {
       clearTimeout(patience);
-      fallback(err.code === err.PERMISSION_DENIED ? "Your location is not shared with this page."
-                                                  : "Your location is not available.");
+      fallback(err.code === err.PERMISSION_DENIED
+        ? _("Your location is not shared with this page. Showing places near the map's centre instead.")
+        : _("Your location is not available. Showing places near the map's centre instead."));
     }, {timeout: 10000, maximumAge: 300000});
   }
 
@@ -94,7 +112,8 @@
     }, function (err) {
       state.loading = false;
       el("check-loading").textContent = err.offline
-        ? "No connection: places load when you are back online." : "Places could not be loaded: " + err.message;
+        ? _("No connection: places load when you are back online.")
+        : _("Places could not be loaded: %(error)s", {error: err.message});
       el("check-loading").hidden = !!state.current;
       if (!err.offline) { say(el("check-loading").textContent); }
     });
@@ -111,7 +130,7 @@
       } else {
         // Still arriving: the card shows (and takes focus) as soon as they are here.
         state.focusNext = moveFocus;
-        el("check-loading").textContent = "Looking for places due for a check…";
+        el("check-loading").textContent = _("Looking for places due for a check…");
         el("check-loading").hidden = false;
         fetchMore();
       }
@@ -138,14 +157,14 @@
     symbol.setAttribute("aria-hidden", "true");
     symbol.textContent = GLYPH[p.wheelchair];
     var words = document.createElement("strong");
-    words.textContent = "Wheelchair: " + p.wheelchair_label;
+    words.textContent = _("Wheelchair: %(status)s", {status: p.wheelchair_label});
     status.appendChild(symbol);
     status.appendChild(words);
     el("check-checked").textContent = freshness.checked(p.last_verified_at) + ".";
     mapLink.href = mapBase + "?place=" + feature.id;
     // Only a known status can be confirmed; an unknown one is answered with Yes, Limited or No.
     el("check-still").hidden = p.wheelchair === "unknown";
-    el("check-still-value").textContent = "It is still " + p.wheelchair_label.toLowerCase() + ".";
+    el("check-still-value").textContent = _("It is still %(status)s.", {status: lower(p.wheelchair_label)});
   }
 
   function slideIn() {
@@ -163,8 +182,8 @@
 
   function showDone(moveFocus) {
     el("check-loading").hidden = true;
-    el("check-done-title").textContent = config.event ? "Nothing in this event's area is due for a check"
-                                                      : "Nothing near you is due for a check";
+    el("check-done-title").textContent = config.event ? _("Nothing in this event's area is due for a check")
+                                                      : _("Nothing near you is due for a check");
     el("check-done").hidden = false;
     if (moveFocus) { el("check-done-title").focus(); }
   }
@@ -182,7 +201,11 @@
       p.last_verified_at = q.last_verified_at;
       askAgain(place);
     }, function (err) {
-      if (err.offline) { askAgain(place); } else { say(place.properties.name + " is no longer on the map."); }
+      if (err.offline) {
+        askAgain(place);
+      } else {
+        say(_("%(name)s is no longer on the map.", {name: place.properties.name}));
+      }
     });
   }
 
@@ -194,10 +217,17 @@
     return {url: base + "/skip", body: {}};
   }
 
-  function whatWasSaid(kind, place, wheelchair) {
+  // What the volunteer said, as one whole sentence: saved at once or waiting for a moderator.
+  function thanks(kind, place, wheelchair, approved) {
     var name = place.properties.name;
-    if (kind === "status") { return name + " is " + config.valueLabels.wheelchair[wheelchair].toLowerCase(); }
-    return name + " is still " + place.properties.wheelchair_label.toLowerCase();
+    if (kind === "status") {
+      var status = lower(config.valueLabels.wheelchair[wheelchair]);
+      return approved ? _("Saved: %(name)s is %(status)s. Thank you!", {name: name, status: status})
+                      : _("Sent for review: %(name)s is %(status)s. Thank you!", {name: name, status: status});
+    }
+    var still = lower(place.properties.wheelchair_label);
+    return approved ? _("Saved: %(name)s is still %(status)s. Thank you!", {name: name, status: still})
+                    : _("Sent for review: %(name)s is still %(status)s. Thank you!", {name: name, status: still});
   }
 
   function answer(button) {
@@ -209,24 +239,25 @@
     outbox.post(sent.url, sent.body).then(function (res) {
       if (res.status < 300) {
         if (kind === "skip") {
-          say("Skipped " + name + ". You will not be asked about it again.");
+          say(_("Skipped %(name)s. You will not be asked about it again.", {name: name}));
         } else {
-          say((res.data.state === "approved" ? "Saved: " : "Sent for review: ") + whatWasSaid(kind, place, wheelchair) +
-              ". Thank you!");
+          say(thanks(kind, place, wheelchair, res.data.state === "approved"));
         }
       } else if (res.status === 404) {
-        say(name + " is no longer on the map.");
+        say(_("%(name)s is no longer on the map.", {name: name}));
       } else if (res.status === 409) {
-        say(name + " changed since it was loaded. It comes again next, with its new values.");
+        say(_("%(name)s changed since it was loaded. It comes again next, with its new values.", {name: name}));
         refreshAndAskAgain(place);
       } else {
-        say("Your answer for " + name + " was not saved: " + errorText(res) + " It comes again next.");
+        say(_("Your answer for %(name)s was not saved: %(error)s It comes again next.",
+              {name: name, error: errorText(res)}));
         askAgain(place);
       }
     }, function () {
       outbox.keep(sent.url, sent.body, name);
       showWaiting(false);
-      say("No connection: your answer for " + name + " is kept on this phone and sent when you are back online.");
+      say(_("No connection: your answer for %(name)s is kept on this phone and sent when you are back online.",
+            {name: name}));
     });
   }
 
@@ -238,10 +269,11 @@
   function showWaiting(afterSending) {
     var line = el("check-waiting"), count = outbox.count();
     if (count) {
-      line.textContent = count === 1 ? "1 answer waits to be sent when you are back online."
-                                     : count + " answers wait to be sent when you are back online.";
+      line.textContent = ngettext("%(num)s answer waits to be sent when you are back online.",
+                                  "%(num)s answers wait to be sent when you are back online.",
+                                  count, {num: i18n.number(count)});
     } else {
-      line.textContent = "Every answer given offline is sent.";
+      line.textContent = _("Every answer given offline is sent.");
     }
     line.hidden = !count && !afterSending;
   }
@@ -249,9 +281,15 @@
   function flushOutbox() {
     if (!outbox.count()) { return Promise.resolve(); }
     return outbox.flush(function (item, res) {
-      var about = item.label ? " for " + item.label : "";
-      say(res.status < 300 ? "Your answer" + about + " given offline was sent."
-                           : "Your answer" + about + " given offline was refused: " + errorText(res));
+      var name = item.label;
+      if (res.status < 300) {
+        say(name ? _("Your answer for %(name)s given offline was sent.", {name: name})
+                 : _("Your answer given offline was sent."));
+      } else {
+        var error = errorText(res);
+        say(name ? _("Your answer for %(name)s given offline was refused: %(error)s", {name: name, error: error})
+                 : _("Your answer given offline was refused: %(error)s", {error: error}));
+      }
     }).then(function () { showWaiting(true); });
   }
 
@@ -265,20 +303,22 @@
 
   // ---- peer checks: others' recent changes near here -----------------------------------------
   function valueWords(key, value) {
-    if (value === undefined || value === null || value === "") { return "not set"; }
+    if (value === undefined || value === null || value === "") { return _("not set"); }
     var labels = config.valueLabels[key];
-    return labels ? labels[value] || value : "“" + value + "”";
+    // Typed text in the language's quotation marks.
+    return labels ? labels[value] || value : _("“%(text)s”", {text: value});
   }
 
   function changeLine(key, change) {
     var li = document.createElement("li");
-    li.appendChild(document.createTextNode(config.fieldLabels[key] + ": " + valueWords(key, change.before[key]) + " "));
+    li.appendChild(document.createTextNode(
+      _("%(field)s: %(value)s", {field: config.fieldLabels[key], value: valueWords(key, change.before[key])}) + " "));
     var arrow = document.createElement("span");
     arrow.setAttribute("aria-hidden", "true");
     arrow.textContent = "→";
     var spoken = document.createElement("span");
     spoken.className = "visually-hidden";
-    spoken.textContent = "changed to";
+    spoken.textContent = _("changed to");
     li.appendChild(arrow);
     li.appendChild(spoken);
     li.appendChild(document.createTextNode(" " + valueWords(key, change.after[key])));
@@ -301,12 +341,17 @@
     });
     var who = document.createElement("p");
     who.className = "peer-who";
-    who.textContent = "Changed " + freshness.ago(change.changed_at) + " by " + (change.author || "a volunteer") + ".";
+    var when = freshness.ago(change.changed_at);
+    who.textContent = change.author ? _("Changed %(when)s by %(author)s.", {when: when, author: change.author})
+                                    : _("Changed %(when)s by a volunteer.", {when: when});
     var votes = document.createElement("div");
     votes.className = "peer-votes";
     votes.setAttribute("role", "group");
-    votes.setAttribute("aria-label", "Do you agree with this change at " + change.place_name + "?");
-    [["agree", "Agree", "✓"], ["disagree", "Disagree", "✕"]].forEach(function (choice) {
+    votes.setAttribute("aria-label", _("Do you agree with this change at %(place)s?", {place: change.place_name}));
+    // The button shows the word; its full name ("Agree with the change at …") is one sentence for translators.
+    var at = {place: change.place_name};
+    [["agree", _("Agree"), "✓", _("Agree with the change at %(place)s", at)],
+     ["disagree", _("Disagree"), "✕", _("Disagree with the change at %(place)s", at)]].forEach(function (choice) {
       var b = document.createElement("button");
       b.type = "button";
       b.className = "peer-vote peer-" + choice[0];
@@ -314,11 +359,14 @@
       glyph.setAttribute("aria-hidden", "true");
       glyph.textContent = choice[2] + " ";
       b.appendChild(glyph);
-      b.appendChild(document.createTextNode(choice[1]));
-      var context = document.createElement("span");
-      context.className = "visually-hidden";
-      context.textContent = " with the change at " + change.place_name;
-      b.appendChild(context);
+      var shown = document.createElement("span");
+      shown.setAttribute("aria-hidden", "true");
+      shown.textContent = choice[1];
+      b.appendChild(shown);
+      var spokenName = document.createElement("span");
+      spokenName.className = "visually-hidden";
+      spokenName.textContent = choice[3];
+      b.appendChild(spokenName);
       b.addEventListener("click", function () { vote(change, choice[0], votes); });
       votes.appendChild(b);
     });
@@ -337,15 +385,20 @@
 
   function vote(change, choice, votes) {
     var url = "/api/revisions/" + change.revision_id + "/votes", body = {vote: choice};
-    var mine = choice === "agree" ? "You agree" : "You disagree";
+    var agree = choice === "agree";
     outbox.post(url, body).then(function (res) {
-      if (res.status !== 201) { say("Your opinion on " + change.place_name + " was not saved: " + errorText(res)); return; }
-      voted(votes, mine + " with this change. Thank you!" +
-            (res.data.reopened ? " Enough volunteers disagree: a moderator will look at it again." : ""));
+      if (res.status !== 201) {
+        say(_("Your opinion on %(place)s was not saved: %(error)s", {place: change.place_name, error: errorText(res)}));
+        return;
+      }
+      var text = agree ? _("You agree with this change. Thank you!") : _("You disagree with this change. Thank you!");
+      if (res.data.reopened) { text += " " + _("Enough volunteers disagree: a moderator will look at it again."); }
+      voted(votes, text);
     }, function () {
       outbox.keep(url, body, change.place_name);
       showWaiting(false);
-      voted(votes, mine + " with this change. No connection: it is sent when you are back online.");
+      voted(votes, agree ? _("You agree with this change. No connection: it is sent when you are back online.")
+                         : _("You disagree with this change. No connection: it is sent when you are back online."));
     });
   }
 
@@ -353,12 +406,12 @@
     var list = el("peer-list"), note = el("peer-loading");
     if (!list) { return; }   // not signed in: the page offers a sign-in link instead
     getJson("/api/peer-checks?near=" + state.near).then(function (data) {
-      note.textContent = "No recent changes by other volunteers near you.";
+      note.textContent = _("No recent changes by other volunteers near you.");
       note.hidden = data.changes.length > 0;
       data.changes.forEach(function (change) { list.appendChild(peerItem(change)); });
     }, function (err) {
-      note.textContent = err.offline ? "No connection: recent changes load when you are back online."
-                                     : "Recent changes could not be loaded: " + err.message;
+      note.textContent = err.offline ? _("No connection: recent changes load when you are back online.")
+                                     : _("Recent changes could not be loaded: %(error)s", {error: err.message});
     });
   }
 

@@ -4,16 +4,21 @@
 (function () {
   "use strict";
 
+  var _ = window.StepFree.i18n._, ngettext = window.StepFree.i18n.ngettext;
+  var i18n = window.StepFree.i18n;
+
   var AREA_STYLE = {color: "#0b5cad", weight: 3, fillOpacity: 0.15, interactive: false};
   var CORNER_STYLE = {radius: 8, color: "#102a43", weight: 3, fillColor: "#ffffff", fillOpacity: 1, interactive: false};
   var TIME_FORMAT = {weekday: "short", day: "numeric", month: "long", year: "numeric", hour: "2-digit",
                      minute: "2-digit", timeZoneName: "short"};
 
-  // The page says each time in UTC; here it is said again in the visitor's zone, which names itself.
+  // The page says each time in UTC; here it is said again in the visitor's zone, which names itself, in the
+  // page's language.
   function localTimes() {
+    var format = new Intl.DateTimeFormat(i18n.locale, TIME_FORMAT);
     Array.prototype.forEach.call(document.querySelectorAll("time[data-local-time]"), function (el) {
       var moment = new Date(el.getAttribute("datetime"));
-      if (!isNaN(moment.getTime())) { el.textContent = moment.toLocaleString(undefined, TIME_FORMAT); }
+      if (!isNaN(moment.getTime())) { el.textContent = format.format(moment); }
     });
   }
 
@@ -69,11 +74,15 @@
 
     function describe() {
       var n = corners.length;
-      if (stored) { return "The area has several parts. Tap the map to draw a new one instead."; }
-      if (bbox.value.trim()) { return "The typed rectangle is the area. Tap the map to draw one instead."; }
-      if (n === 0) { return "No corners yet: tap the map at the first corner of the area."; }
-      if (n < 3) { return n + (n === 1 ? " corner" : " corners") + ": tap at least " + (3 - n) + " more."; }
-      return n + " corners: the area is ready. Tap again to add a corner.";
+      if (stored) { return _("The area has several parts. Tap the map to draw a new one instead."); }
+      if (bbox.value.trim()) { return _("The typed rectangle is the area. Tap the map to draw one instead."); }
+      if (n === 0) { return _("No corners yet: tap the map at the first corner of the area."); }
+      if (n < 3) {
+        return ngettext("%(num)s corner: tap at least %(more)s more.", "%(num)s corners: tap at least %(more)s more.",
+                        n, {num: i18n.number(n), more: i18n.number(3 - n)});
+      }
+      return ngettext("%(num)s corner: the area is ready. Tap again to add a corner.",
+                      "%(num)s corners: the area is ready. Tap again to add a corner.", n, {num: i18n.number(n)});
     }
 
     function render() {

@@ -4,8 +4,11 @@
 (function () {
   "use strict";
 
+  var i18n = window.StepFree.i18n, _ = i18n._, ngettext = i18n.ngettext, number = i18n.number;
   var STATUS_GLYPH = {yes: "✓", limited: "!", no: "✕", unknown: "?"};
   var outbox = window.StepFree.outbox, freshness = window.StepFree.freshness;
+  // Coordinates as the language writes decimals ("47,12345" in German), always to five places (about a metre).
+  var COORD = new Intl.NumberFormat(i18n.locale, {minimumFractionDigits: 5, maximumFractionDigits: 5});
 
   var el = function (id) { return document.getElementById(id); };
   var mapEl = el("map");
@@ -35,6 +38,12 @@
   }
 
   function setStatus(text) { el("map-status").textContent = text; }
+
+  // "A, B, C" as the language lists things (no "and": these are items, as in "Bäckerei (Accessible), Café (Unknown)").
+  function listOf(items) {
+    if (window.Intl && Intl.ListFormat) { return new Intl.ListFormat(i18n.locale, {type: "unit", style: "short"}).format(items); }
+    return items.join(", ");
+  }
 
   function filters() {
     var statuses = Array.prototype.filter.call(
@@ -73,7 +82,7 @@
 
   function clusterIcon(count, className) {
     var size = count < 100 ? 44 : count < 1000 ? 52 : 60;
-    return L.divIcon({className: className || "sf-cluster", iconSize: [size, size], html: hiddenText(String(count))});
+    return L.divIcon({className: className || "sf-cluster", iconSize: [size, size], html: hiddenText(number(count))});
   }
 
   // Markers are buttons for keyboards too: Enter or Space does what a tap does.
@@ -99,7 +108,7 @@
     var f = filters();
     if (f.wheelchair.length === 0) {
       layer.clearLayers(); state.features = []; renderList();
-      setStatus("No status is selected in the filters, so no places are shown.");
+      setStatus(_("No status is selected in the filters, so no places are shown."));
       return;
     }
     var key = filterQuery(f) + "|" + (map.getZoom() >= 13 ? "near" : "far");
@@ -117,7 +126,8 @@
       })
       .catch(function (err) {
         if (err.name === "AbortError") { return; }
-        setStatus("Places could not be loaded. " + window.StepFree.offline.explain(err) + " Move the map to try again.");
+        setStatus(_("Places could not be loaded. %(reason)s Move the map to try again.",
+                  {reason: window.StepFree.offline.explain(err)}));
       });
   }
 
@@ -140,7 +150,8 @@
   }
 
   function showNearGroup(group, opener) {
-    renderList(group.members, group.members.length + " places close together");
+    var n = group.members.length;
+    renderList(group.members, ngettext("%(num)s place close together", "%(num)s places close together", n, {num: number(n)}));
     showPanel("list-panel", opener);
   }
 
@@ -154,9 +165,13 @@
       places += group.members.length;
       var g = L.marker(group.latlng, {icon: clusterIcon(group.members.length, "sf-near"), keyboard: true}).addTo(layer);
       g.getElement().dataset.placeIds = group.members.map(function (f) { return f.id; }).join(" ");
-      label(g.getElement(), group.members.length + " places close together: " + group.members.map(function (f) {
-        return f.properties.name + " (" + STATUS_WORDS[f.properties.wheelchair] + ")";
-      }).join(", ") + ". Activate to see them one by one.");
+      var n = group.members.length;
+      label(g.getElement(), ngettext("%(num)s place close together: %(places)s. Activate to see them one by one.",
+                                     "%(num)s places close together: %(places)s. Activate to see them one by one.", n,
+                                     {num: number(n), places: listOf(group.members.map(function (f) {
+                                       return _("%(name)s (%(status)s)", {name: f.properties.name,
+                                                                          status: STATUS_WORDS[f.properties.wheelchair]});
+                                     }))}));
       onActivate(g, function () { showNearGroup(group, g.getElement()); });
     });
     state.features.forEach(function (feature) {
@@ -166,21 +181,28 @@
       if (p.cluster) {
         groups += 1; places += p.count;
         var m = L.marker(latlng, {icon: clusterIcon(p.count), keyboard: true}).addTo(layer);
-        label(m.getElement(), "Group of " + p.count + " places: " + p.yes + " accessible, " + p.limited +
-              " partly accessible, " + p.no + " not accessible, " + p.unknown + " unknown. Activate to zoom in.");
+        label(m.getElement(), ngettext(
+          "Group of %(num)s place: %(yes)s accessible, %(limited)s partly accessible, %(no)s not accessible, %(unknown)s unknown. Activate to zoom in.",
+          "Group of %(num)s places: %(yes)s accessible, %(limited)s partly accessible, %(no)s not accessible, %(unknown)s unknown. Activate to zoom in.",
+          p.count, {num: number(p.count), yes: number(p.yes), limited: number(p.limited), no: number(p.no),
+                    unknown: number(p.unknown)}));
         onActivate(m, function () { map.setView(latlng, Math.min(map.getZoom() + 3, 18)); });
       } else {
         places += 1;
         var marker = L.marker(latlng, {icon: markerIcon(p.wheelchair), keyboard: true, riseOnHover: true}).addTo(layer);
-        label(marker.getElement(), p.name + ", " + STATUS_WORDS[p.wheelchair]);
+        label(marker.getElement(), _("%(name)s, %(status)s", {name: p.name, status: STATUS_WORDS[p.wheelchair]}));
         marker.getElement().dataset.placeId = feature.id;
         onActivate(marker, function () { openPlace(feature.id, marker.getElement()); });
       }
     });
     if (groups) {
-      setStatus(places + " places in " + groups + " groups. Zoom in to see single places.");
+      // A group holds two places or more, so "places" is always plural here; the groups are counted.
+      setStatus(ngettext("%(places)s places in %(num)s group. Zoom in to see single places.",
+                         "%(places)s places in %(num)s groups. Zoom in to see single places.", groups,
+                         {places: number(places), num: number(groups)}));
     } else {
-      setStatus(places === 0 ? "No places here with these filters." : places + " places shown.");
+      setStatus(places === 0 ? _("No places here with these filters.")
+                             : ngettext("%(num)s place shown.", "%(num)s places shown.", places, {num: number(places)}));
     }
     renderList();
   }
@@ -189,10 +211,10 @@
   function renderList(only, title) {
     var list = el("place-list");
     list.textContent = "";
-    el("list-title").textContent = title || "Places shown on the map";
+    el("list-title").textContent = title || _("Places shown on the map");
     var points = only || state.features.filter(function (f) { return !f.properties.cluster; });
     if (state.features.length && !points.length) {
-      var li = document.createElement("li"); li.textContent = "Zoom in to list single places."; list.appendChild(li);
+      var li = document.createElement("li"); li.textContent = _("Zoom in to list single places."); list.appendChild(li);
       return;
     }
     points.sort(function (a, b) { return a.properties.name.localeCompare(b.properties.name); });
@@ -205,7 +227,7 @@
       var pin = document.createElement("span"); pin.className = "sf-pin"; pin.textContent = STATUS_GLYPH[f.properties.wheelchair];
       icon.appendChild(pin);
       var text = document.createElement("span");
-      text.textContent = f.properties.name + " — " + STATUS_WORDS[f.properties.wheelchair];
+      text.textContent = _("%(name)s — %(status)s", {name: f.properties.name, status: STATUS_WORDS[f.properties.wheelchair]});
       b.appendChild(icon); b.appendChild(text);
       b.addEventListener("click", function () { openPlace(f.id, b); });
       li.appendChild(b); list.appendChild(li);
@@ -272,7 +294,7 @@
     if (toggle && toggle.hasAttribute("aria-expanded")) { toggle.setAttribute("aria-expanded", "false"); }
     if (id === "sheet") { updateUrl(); }
     if (id === "add-sheet" && state.addPin) {
-      setStatus("The new place's pin stays on the map: drag it, then use Add place to go on.");
+      setStatus(_("The new place's pin stays on the map: drag it, then use Add place to go on."));
     }
     if (restoreFocus !== false) { restoreOpener(); }
   }
@@ -321,12 +343,12 @@
     var url = new URL(currentUrl(), window.location.href).href;
     var title = state.current ? state.current.properties.name : document.title;
     if (navigator.share) {
-      navigator.share({title: title, url: url}).then(function () { sheetMessage("Shared."); }, function () {});
+      navigator.share({title: title, url: url}).then(function () { sheetMessage(_("Shared.")); }, function () {});
       return;
     }
     var copied = navigator.clipboard ? navigator.clipboard.writeText(url) : Promise.reject(new Error("no clipboard"));
-    copied.then(function () { sheetMessage("Link copied. Paste it to share this place: " + url); },
-                function () { sheetMessage("Copy this link to share this place: " + url); });
+    copied.then(function () { sheetMessage(_("Link copied. Paste it to share this place: %(url)s", {url: url})); },
+                function () { sheetMessage(_("Copy this link to share this place: %(url)s", {url: url})); });
   });
 
   // ---- the place sheet -----------------------------------------------------------------------
@@ -334,7 +356,7 @@
     options = options || {};
     if (!options.keepMessage) { sheetMessage(""); }
     return fetch("/api/places/" + id, {headers: {"Accept": "application/geo+json"}})
-      .then(function (r) { if (!r.ok) { throw new Error("This place is no longer on the map."); } return r.json(); })
+      .then(function (r) { if (!r.ok) { throw new Error(_("This place is no longer on the map.")); } return r.json(); })
       .then(function (feature) {
         // A refresh (no opener) of a sheet the visitor has closed meanwhile must not open it again.
         if (!opener && el("sheet").hidden) { return; }
@@ -361,7 +383,7 @@
     icon.className = "sf-marker sf-" + p.wheelchair; icon.setAttribute("aria-hidden", "true");
     var pin = document.createElement("span"); pin.className = "sf-pin"; pin.textContent = STATUS_GLYPH[p.wheelchair];
     icon.appendChild(pin);
-    var words = document.createElement("strong"); words.textContent = "Wheelchair: " + STATUS_WORDS[p.wheelchair];
+    var words = document.createElement("strong"); words.textContent = _("Wheelchair: %(status)s", {status: STATUS_WORDS[p.wheelchair]});
     status.appendChild(icon); status.appendChild(words);
     // Properties are named as OSM tags (the data page lists them).
     el("sheet-toilets").textContent = TOILET_WORDS[p["toilets:wheelchair"]];
@@ -370,7 +392,8 @@
     fillVerified(p.last_verified_at);
     var pending = el("sheet-pending");
     if (p.your_pending && p.your_pending.length) {
-      pending.textContent = "Your update from " + freshness.longDate(p.your_pending[0].submitted_at) + " awaits review by a moderator.";
+      pending.textContent = _("Your update from %(date)s awaits review by a moderator.",
+                              {date: freshness.longDate(p.your_pending[0].submitted_at)});
       pending.hidden = false;
     } else {
       pending.hidden = true;
@@ -381,7 +404,8 @@
     });
     // Confirming makes sense only for a known status; an unknown one is answered with the buttons above.
     el("still-correct").hidden = p.wheelchair === "unknown";
-    el("still-correct-value").textContent = "It is still " + STATUS_WORDS[p.wheelchair].toLowerCase() + ".";
+    el("still-correct-value").textContent = _("It is still %(status)s.",
+                                              {status: STATUS_WORDS[p.wheelchair].toLocaleLowerCase(i18n.locale)});
   }
 
   // "Checked 3 years ago (12 March 2021)", the exact day in a <time> element; or that nobody ever checked.
@@ -392,9 +416,11 @@
     var time = document.createElement("time");
     time.dateTime = iso;
     time.textContent = freshness.longDate(iso);
-    line.appendChild(document.createTextNode(" ("));
+    // One message, "%(checked)s (%(date)s).": the day goes where the language puts it, as a <time> element.
+    var parts = _("%(checked)s (%(date)s).", {checked: freshness.checked(iso)}).split("%(date)s");
+    line.textContent = parts[0];
     line.appendChild(time);
-    line.appendChild(document.createTextNode(")."));
+    line.appendChild(document.createTextNode(parts.slice(1).join("")));
   }
 
   function sheetMessage(text, isError) {
@@ -413,12 +439,17 @@
   // A phone on a poor connection: answers wait in the outbox and go when the phone is back online.
   function flushOutbox() {
     outbox.flush(function (item, res) {
-      var about = item.label ? " for " + item.label : "";
+      var text;
       if (res.status < 300) {
-        setStatus("An answer" + about + " saved while offline was sent." + (res.data.message ? " " + res.data.message : ""));
+        text = item.label ? _("An answer for %(name)s saved while offline was sent.", {name: item.label})
+                          : _("An answer saved while offline was sent.");
+        // The server's own words on it (already in the visitor's language) follow as a sentence of their own.
+        setStatus(res.data.message ? text + " " + res.data.message : text);
       } else {
-        setStatus("An answer" + about + " saved while offline was refused: " +
-                  (res.data.error ? res.data.error.message : "the server could not take it."));
+        var reason = res.data.error ? res.data.error.message : _("the server could not take it.");
+        setStatus(item.label ? _("An answer for %(name)s saved while offline was refused: %(reason)s",
+                                 {name: item.label, reason: reason})
+                             : _("An answer saved while offline was refused: %(reason)s", {reason: reason}));
       }
     });
   }
@@ -433,7 +464,7 @@
         onDone(res.data);
         return;
       }
-      var error = res.data.error || {message: "Something went wrong."};
+      var error = res.data.error || {message: _("Something went wrong.")};
       if (res.status === 409 && state.current) {
         openPlace(state.current.id, null, {keepMessage: true});
       }
@@ -441,15 +472,15 @@
       sheetMessage(error.message, true);
     }, function () {
       outbox.keep(url, body, about);
-      sheetMessage("No connection. Your answer is kept on this phone and will be sent when you are back online.");
+      sheetMessage(_("No connection. Your answer is kept on this phone and will be sent when you are back online."));
     });
   }
 
   function afterSubmission(data) {
     // A repeat of one's own answer still waiting for review changes that answer: say so, not "sent" again.
-    sheetMessage(data.state === "approved" ? "Saved. Thank you! The map shows it now."
-                 : data.updated ? "Your answer waiting for review now says this. A moderator will check it soon."
-                 : "Sent for review. Thank you! A moderator will check it soon.");
+    sheetMessage(data.state === "approved" ? _("Saved. Thank you! The map shows it now.")
+                 : data.updated ? _("Your answer waiting for review now says this. A moderator will check it soon.")
+                 : _("Sent for review. Thank you! A moderator will check it soon."));
     if (data.state === "approved") { state.loadedBounds = null; load(); }
     openPlace(state.current.id, null, {keepMessage: true});
   }
@@ -469,7 +500,9 @@
   });
 
   el("details-description").addEventListener("input", function () {
-    el("details-count").textContent = (255 - this.value.length) + " of 255 characters left.";
+    var left = 255 - this.value.length;
+    el("details-count").textContent = ngettext("%(num)s of %(max)s characters left.", "%(num)s of %(max)s characters left.",
+                                               left, {num: number(left), max: number(255)});
   });
 
   el("details-form").addEventListener("submit", function (event) {
@@ -480,7 +513,7 @@
     if (form.description.value.trim()) { body.description = form.description.value.trim(); }
     if (!body.toilets_wheelchair && !body.description) {
       var e = el("details-error");
-      e.textContent = "Choose a toilet answer or write a description first."; e.hidden = false;
+      e.textContent = _("Choose a toilet answer or write a description first."); e.hidden = false;
       return;
     }
     submit("/api/places/" + state.current.id + "/status", body, function (data) {
@@ -493,12 +526,12 @@
     var form = event.target;
     var problem = form.querySelector('input[name="problem"]:checked');
     if (!problem) {
-      var e = el("report-error"); e.textContent = "Choose what is wrong."; e.hidden = false; return;
+      var e = el("report-error"); e.textContent = _("Choose what is wrong."); e.hidden = false; return;
     }
     submit("/api/places/" + state.current.id + "/reports", {problem: problem.value, note: form.note.value},
       function () {
         form.reset(); form.closest("details").open = false;
-        sheetMessage("Report sent. A moderator will look at it. Thank you!");
+        sheetMessage(_("Report sent. A moderator will look at it. Thank you!"));
         showSheetMessage();
       },
       el("report-error"));
@@ -506,17 +539,17 @@
 
   // ---- locate me -----------------------------------------------------------------------------
   function locate(onFound) {
-    if (!navigator.geolocation) { setStatus("This browser cannot tell your location."); return; }
-    setStatus("Finding your location…");
+    if (!navigator.geolocation) { setStatus(_("This browser cannot tell your location.")); return; }
+    setStatus(_("Finding your location…"));
     navigator.geolocation.getCurrentPosition(function (pos) {
       var latlng = [pos.coords.latitude, pos.coords.longitude];
       onFound(latlng);
     }, function (err) {
-      setStatus("Your location is not available (" + err.message + "). Move the map by hand instead.");
+      setStatus(_("Your location is not available (%(reason)s). Move the map by hand instead.", {reason: err.message}));
     }, {enableHighAccuracy: true, timeout: 10000, maximumAge: 60000});
   }
   el("locate-button").addEventListener("click", function () {
-    locate(function (latlng) { map.setView(latlng, Math.max(map.getZoom(), 17)); setStatus("Map centred on your location."); });
+    locate(function (latlng) { map.setView(latlng, Math.max(map.getZoom(), 17)); setStatus(_("Map centred on your location.")); });
   });
 
   // ---- search --------------------------------------------------------------------------------
@@ -524,18 +557,18 @@
     event.preventDefault();
     var q = el("search-input").value.trim();
     var results = el("search-results");
-    if (q.length < 2) { setStatus("Type at least two letters to search."); return; }
+    if (q.length < 2) { setStatus(_("Type at least two letters to search.")); return; }
     var c = map.getCenter();
     fetch("/api/places/search?q=" + encodeURIComponent(q) + "&near=" + c.lng.toFixed(5) + "," + c.lat.toFixed(5))
       .then(function (r) { return r.json(); })
       .then(function (data) {
         results.textContent = "";
         if (data.error) { setStatus(data.error.message); results.hidden = true; return; }
-        if (!data.features.length) { setStatus("No place named like “" + q + "” was found."); results.hidden = true; return; }
+        if (!data.features.length) { setStatus(_("No place named like “%(query)s” was found.", {query: q})); results.hidden = true; return; }
         data.features.forEach(function (f) {
           var li = document.createElement("li"), b = document.createElement("button");
           b.type = "button"; b.className = "list-item";
-          b.textContent = f.properties.name + " — " + STATUS_WORDS[f.properties.wheelchair];
+          b.textContent = _("%(name)s — %(status)s", {name: f.properties.name, status: STATUS_WORDS[f.properties.wheelchair]});
           b.addEventListener("click", function () {
             results.hidden = true;
             var c2 = f.geometry.coordinates;
@@ -545,7 +578,9 @@
           li.appendChild(b); results.appendChild(li);
         });
         results.hidden = false;
-        setStatus(data.features.length + " places found. They are listed below the search box.");
+        var found = data.features.length;
+        setStatus(ngettext("%(num)s place found. It is listed below the search box.",
+                           "%(num)s places found. They are listed below the search box.", found, {num: number(found)}));
         results.querySelector("button").focus();
       });
   });
@@ -553,7 +588,8 @@
   // ---- adding a missing place ----------------------------------------------------------------
   function describePin() {
     var p = state.addPin.getLatLng();
-    el("pin-position").textContent = "Pin at latitude " + p.lat.toFixed(5) + ", longitude " + p.lng.toFixed(5) + ".";
+    el("pin-position").textContent = _("Pin at latitude %(lat)s, longitude %(lon)s.",
+                                       {lat: COORD.format(p.lat), lon: COORD.format(p.lng)});
   }
   // The pin's point is its tip: the 44 px pin stands above it.
   function revealPin() { reveal(state.addPin.getLatLng(), "add-sheet", 44, 0); }
@@ -590,7 +626,7 @@
     showErrors({});
     hidePanel("add-sheet");
   }
-  el("add-cancel").addEventListener("click", function () { endAdding(); setStatus("Adding a place was cancelled."); });
+  el("add-cancel").addEventListener("click", function () { endAdding(); setStatus(_("Adding a place was cancelled.")); });
 
   // 6: the GOV.UK pattern. A summary at the top lists each problem as a link to its field; the field carries the
   // message above it and is marked invalid.
@@ -635,26 +671,26 @@
     errorEl.hidden = true;
     // What the form alone can tell is said at once, for every field; the server has the last word on the rest.
     var missing = {};
-    if (!body.name.trim()) { missing.name = "Name is required."; }
-    if (!body.category) { missing.category = "Category is required."; }
+    if (!body.name.trim()) { missing.name = _("Name is required."); }
+    if (!body.category) { missing.category = _("Category is required."); }
     showErrors(missing);
     if (Object.keys(missing).length) { return; }
     outbox.post("/api/places", body).then(function (res) {
       if (res.status === 201) {
         endAdding();
-        setStatus(res.data.state === "approved" ? "New place saved. Thank you! It is on the map now."
-                                                : "New place sent for review. Thank you! It appears once a moderator approves it.");
+        setStatus(res.data.state === "approved" ? _("New place saved. Thank you! It is on the map now.")
+                                                : _("New place sent for review. Thank you! It appears once a moderator approves it."));
         if (res.data.state === "approved") { state.loadedBounds = null; load(); }
         return;
       }
-      var error = res.data.error || {message: "Something went wrong."}, found = {};
+      var error = res.data.error || {message: _("Something went wrong.")}, found = {};
       found[error.field || "form"] = sentence(error.message);
       showErrors(found);
     }, function () {
       // Not an error of the form: the place is safe on the phone, and the offline bar shows it waiting.
       outbox.keep("/api/places", body, body.name);
       endAdding();
-      setStatus("No connection. The new place is kept on this phone and is sent when you are back online.");
+      setStatus(_("No connection. The new place is kept on this phone and is sent when you are back online."));
     });
   });
 

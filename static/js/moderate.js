@@ -2,6 +2,8 @@
 (function () {
   "use strict";
 
+  var _ = window.StepFree.i18n._;
+
   function typing(target) {
     if (!target || target.isContentEditable) return true;
     var tag = target.tagName;
@@ -72,11 +74,11 @@
     map.setView([lat, lon], 18);
     L.circle([lat, lon], { radius: 50, weight: 1, fill: false, dashArray: "4" }).addTo(map);
     L.circleMarker([lat, lon], { radius: 9, weight: 3, color: "#102a43", fillOpacity: 0.9 })
-      .bindTooltip(textTooltip("This submission"), { permanent: false }).addTo(map);
+      .bindTooltip(textTooltip(_("This submission")), { permanent: false }).addTo(map);
     JSON.parse(review.dataset.nearby || "[]").forEach(function (p) {
       // Names come from volunteers and OSM: Leaflet would parse a string tooltip as HTML, so hand it a text node.
       L.circleMarker([p.lat, p.lon], { radius: 6, weight: 2, color: "#4a4a4a", fillOpacity: 0.5 })
-        .bindTooltip(textTooltip(p.name + " (" + p.status + ")")).addTo(map);
+        .bindTooltip(textTooltip(_("%(name)s (%(status)s)", {name: p.name, status: p.status}))).addTo(map);
     });
   }
 

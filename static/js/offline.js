@@ -4,20 +4,28 @@
 (function () {
   "use strict";
 
+  var i18n = window.StepFree.i18n, _ = i18n._, ngettext = i18n.ngettext, number = i18n.number;
   var outbox = window.StepFree.outbox;
-  var NO_CONNECTION = "No connection just now: try again when you are back online.";
   var el = function (id) { return document.getElementById(id); };
   var bar = el("outbox-bar"), note = "", noteTimer = null;
 
   // A fetch that could not reach the server rejects with a TypeError whose text ("Failed to fetch") is the
   // browser's, not ours: say what happened instead. Any other error already carries our own message.
   function explain(err) {
-    if (!navigator.onLine || (err && err.name === "TypeError")) { return NO_CONNECTION; }
-    return (err && err.message) || "Something went wrong. Try again.";
+    if (!navigator.onLine || (err && err.name === "TypeError")) {
+      return _("No connection just now: try again when you are back online.");
+    }
+    return (err && err.message) || _("Something went wrong. Try again.");
   }
 
+  // How many answers wait; offline, also that they go by themselves (one message, so it reads as one).
   function waiting(count) {
-    return count === 1 ? "1 answer waits to be sent." : count + " answers wait to be sent.";
+    if (navigator.onLine) {
+      return ngettext("%(num)s answer waits to be sent.", "%(num)s answers wait to be sent.", count, {num: number(count)});
+    }
+    return ngettext("%(num)s answer waits to be sent. They go by themselves when you are back online.",
+                    "%(num)s answers wait to be sent. They go by themselves when you are back online.", count,
+                    {num: number(count)});
   }
 
   function refresh() {
@@ -25,8 +33,8 @@
     var count = outbox.count();
     var text = note;
     if (count) {
-      text = (note ? note + " " : "") + waiting(count) +
-             (navigator.onLine ? "" : " They go by themselves when you are back online.");
+      // The passing message and what waits are sentences of their own, one after the other.
+      text = note ? note + " " + waiting(count) : waiting(count);
     }
     el("outbox-text").textContent = text;
     el("outbox-actions").hidden = !count || !el("outbox-confirm").hidden;
@@ -47,23 +55,28 @@
   function answered(event) {
     if (event.detail.status < 300) { tally.sent += 1; } else { tally.refused += 1; }
     var parts = [];
-    if (tally.sent) { parts.push(tally.sent === 1 ? "1 answer was sent. Thank you!" : tally.sent + " answers were sent. Thank you!"); }
+    if (tally.sent) {
+      parts.push(ngettext("%(num)s answer was sent. Thank you!", "%(num)s answers were sent. Thank you!", tally.sent,
+                          {num: number(tally.sent)}));
+    }
     if (tally.refused) {
-      parts.push(tally.refused === 1 ? "1 answer was refused by the server." : tally.refused + " answers were refused by the server.");
+      parts.push(ngettext("%(num)s answer was refused by the server.", "%(num)s answers were refused by the server.",
+                          tally.refused, {num: number(tally.refused)}));
     }
     say(parts.join(" "));
   }
 
   function sendNow() {
     outbox.flush(function () {}).then(function () {
-      if (outbox.count()) { say("Not sent yet: " + NO_CONNECTION.charAt(0).toLowerCase() + NO_CONNECTION.slice(1)); }
+      if (outbox.count()) { say(_("Not sent yet: no connection just now: try again when you are back online.")); }
     });
   }
 
   function askDiscard() {
     var count = outbox.count();
-    el("outbox-confirm-text").textContent = count === 1 ? "Discard the answer that waits? It will not be sent."
-                                                        : "Discard the " + count + " answers that wait? They will not be sent.";
+    el("outbox-confirm-text").textContent = ngettext("Discard the answer that waits? It will not be sent.",
+                                                     "Discard the %(num)s answers that wait? They will not be sent.", count,
+                                                     {num: number(count)});
     el("outbox-actions").hidden = true;
     el("outbox-confirm").hidden = false;
     el("outbox-discard-no").focus();
@@ -83,7 +96,7 @@
     el("outbox-discard-yes").addEventListener("click", function () {
       outbox.discard();
       el("outbox-confirm").hidden = true;
-      say("The waiting answers were discarded.");
+      say(_("The waiting answers were discarded."));
       el("outbox-text").focus();
     });
     el("outbox-text").setAttribute("tabindex", "-1");

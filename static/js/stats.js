@@ -4,6 +4,9 @@
 (function () {
   "use strict";
 
+  var _ = window.StepFree.i18n._;
+  var i18n = window.StepFree.i18n;
+
   var page = document.querySelector("[data-stats-api]");
   if (!page || !window.Chart) { return; }
 
@@ -18,6 +21,9 @@
   Chart.defaults.color = INK;
   Chart.defaults.borderColor = LINE;
   Chart.defaults.font.size = 14;
+  // Numbers on the axes and in the tooltips as the page's language writes them.
+  Chart.defaults.locale = i18n.locale;
+  var percent = new Intl.NumberFormat(i18n.locale, {style: "percent", maximumFractionDigits: 0});
 
   // A fill pattern per series: solid, diagonal stripes, dots, cross-hatch, horizontal stripes.
   function pattern(index) {
@@ -47,7 +53,8 @@
   }
 
   function percentAxis(title) {
-    return {min: 0, max: 100, title: {display: true, text: title}, ticks: {callback: function (v) { return v + " %"; }}};
+    return {min: 0, max: 100, title: {display: true, text: title},
+            ticks: {callback: function (v) { return percent.format(v / 100); }}};
   }
 
   function countAxis(title, stacked) {
@@ -62,7 +69,7 @@
   // Every category or area named on its axis, none skipped for room.
   var namesAxis = {ticks: {autoSkip: false}};
 
-  var weekAxis = {title: {display: true, text: "Week (Monday)"}};
+  var weekAxis = {title: {display: true, text: _("Week (Monday)")}};
 
   // A long name as lines of about `width` characters, so a phone's narrow axis does not cut it off.
   function wrap(name, width) {
@@ -82,23 +89,25 @@
       var rows = s.coverage.by_category;
       return {type: "bar", data: {
         labels: rows.map(function (r) { return wrap(s.labels.category[r.category], 16); }),
-        datasets: [barSeries("Known status (%)", pct(rows), 0)]},
-        options: {indexAxis: "y", plugins: legend(false), scales: {x: percentAxis("Known status (%)"), y: namesAxis}}};
+        datasets: [barSeries(_("Known status (%)"), pct(rows), 0)]},
+        options: {indexAxis: "y", plugins: legend(false),
+                  scales: {x: percentAxis(_("Known status (%)")), y: namesAxis}}};
     },
     "coverage-by-area": function (s) {
       var rows = s.coverage.by_area.slice(0, shownAreas);
       return {type: "bar", data: {
         labels: rows.map(function (r) { return r.bbox.join(","); }),
-        datasets: [barSeries("Known status (%)", pct(rows), 0)]},
-        options: {indexAxis: "y", plugins: legend(false), scales: {x: percentAxis("Known status (%)"), y: namesAxis}}};
+        datasets: [barSeries(_("Known status (%)"), pct(rows), 0)]},
+        options: {indexAxis: "y", plugins: legend(false),
+                  scales: {x: percentAxis(_("Known status (%)")), y: namesAxis}}};
     },
     "coverage-weekly": function (s) {
       var rows = s.coverage.weekly;
       return {type: "line", data: {
         labels: rows.map(function (r) { return r.week; }),
-        datasets: [lineSeries("Places", rows.map(function (r) { return r.places; }), 0),
-                   lineSeries("Known status", rows.map(function (r) { return r.known; }), 1)]},
-        options: {plugins: legend(true, true), scales: {x: weekAxis, y: countAxis("Places")}}};
+        datasets: [lineSeries(_("Places"), rows.map(function (r) { return r.places; }), 0),
+                   lineSeries(_("Known status"), rows.map(function (r) { return r.known; }), 1)]},
+        options: {plugins: legend(true, true), scales: {x: weekAxis, y: countAxis(_("Places"))}}};
     },
     "contributions-weekly": function (s) {
       var rows = s.contributions.weekly, kinds = s.kinds;
@@ -108,22 +117,22 @@
           return barSeries(s.labels.kind[kind], rows.map(function (r) { return r.by_kind[kind]; }), i);
         })},
         options: {plugins: legend(true), scales: {x: Object.assign({stacked: true}, weekAxis),
-                                                 y: countAxis("Submissions", true)}}};
+                                                 y: countAxis(_("Submissions"), true)}}};
     },
     "moderation-latency": function (s) {
       var rows = s.moderation.latency.weekly;
       return {type: "line", data: {
         labels: rows.map(function (r) { return r.week; }),
-        datasets: [lineSeries("Median (p50)", rows.map(function (r) { return r.p50_minutes; }), 0),
-                   lineSeries("90th percentile (p90)", rows.map(function (r) { return r.p90_minutes; }), 1)]},
-        options: {plugins: legend(true, true), scales: {x: weekAxis, y: countAxis("Minutes")}}};
+        datasets: [lineSeries(_("Median (p50)"), rows.map(function (r) { return r.p50_minutes; }), 0),
+                   lineSeries(_("90th percentile (p90)"), rows.map(function (r) { return r.p90_minutes; }), 1)]},
+        options: {plugins: legend(true, true), scales: {x: weekAxis, y: countAxis(_("Minutes"))}}};
     },
     "queue": function (s) {
       var kinds = s.kinds;
       return {type: "bar", data: {
         labels: kinds.map(function (k) { return s.labels.kind[k]; }),
-        datasets: [barSeries("Pending", kinds.map(function (k) { return s.moderation.queue.by_kind[k]; }), 0)]},
-        options: {plugins: legend(false), scales: {y: countAxis("Pending")}}};
+        datasets: [barSeries(_("Pending"), kinds.map(function (k) { return s.moderation.queue.by_kind[k]; }), 0)]},
+        options: {plugins: legend(false), scales: {y: countAxis(_("Pending"))}}};
     }
   };
 

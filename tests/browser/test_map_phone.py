@@ -34,19 +34,25 @@ def _single_marker(page, places, wheelchair):
     raise AssertionError(f"no {wheelchair} place has a marker of its own")
 
 
+def open_single_place(page, places, wheelchair: str, label: str, name_and_status: str = "%(name)s, %(status)s"):
+    """Tap a place of that status with a marker of its own, named with its status `label` (in the language's
+    `name_and_status` pattern); its sheet opens."""
+    target = _single_marker(page, places, wheelchair)
+    marker = _marker(page, target)
+    expect(marker).to_have_attribute("aria-label", name_and_status % {"name": target.name, "status": label})
+    marker.tap()
+    sheet = page.get_by_role("dialog", name=target.name)
+    expect(sheet).to_be_visible()
+    return target, sheet
+
+
 def test_phone_volunteer_taps_a_place_and_answers_limited(phone_page, live_server, live_db):
     places = _load_demo(live_db)
     page = phone_page
     page.goto(f"{live_server}/")
     expect(page.locator(".leaflet-marker-icon.sf-marker").first).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="places shown")).to_be_visible()
-    target = _single_marker(page, places, "yes")
-    marker = _marker(page, target)
-    expect(marker).to_have_attribute("aria-label", f"{target.name}, Accessible")
-
-    marker.tap()
-    sheet = page.get_by_role("dialog", name=target.name)
-    expect(sheet).to_be_visible()
+    target, sheet = open_single_place(page, places, "yes", "Accessible")
     expect(sheet.get_by_text("Wheelchair: Accessible")).to_be_visible()
     assert axe_violations(page) == [], describe(axe_violations(page))
 

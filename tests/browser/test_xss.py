@@ -372,7 +372,8 @@ def test_xss_no_page_runs_a_payload_for_any_role(open_as, live_app, live_server,
                "pages.index": [{}, {"place": CORPUS[0]}],
                "check.index": [{}, {"near": f"{CENTRE[0]},{CENTRE[1]}"}, {"event": EVENT_SLUG}]}
     pages = html_pages(live_app, {"place_id": data.place_ids, "submission_id": data.review_ids,
-                                  "collection_id": ["places"], "slug": [EVENT_SLUG], "figure": list(FIGURES)}, queries)
+                                  "collection_id": ["places"], "slug": [EVENT_SLUG], "figure": list(FIGURES),
+                                  "code": ["en"]}, queries)
     rendered = {}
     for role in ROLES:
         page = open_as(role, LAPTOP, data.users)

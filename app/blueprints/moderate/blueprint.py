@@ -6,6 +6,7 @@ place reverts and hiding, the audit log) add theirs to it, and import nothing fr
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as web_session
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.access import holds, required_role
@@ -46,8 +47,8 @@ def render_review(submission_id: int, error: str | None = None) -> str:
     session = get_session()
     context = queue.review_context(session, queue.get_submission(session, submission_id))
     revisions = list_revisions(session, context.place.id) if context.place is not None else []
-    nearby_points = [{"name": p.name, "status": WHEELCHAIR_LABELS[p.wheelchair], **p.snapshot()}
-                     for p, _ in context.nearby]
+    nearby_points = [{"name": p.name, "status": _(WHEELCHAIR_LABELS[p.wheelchair]), **p.snapshot()}
+                     for p, _metres in context.nearby]
     return render_template("moderate/review.html", ctx=context, revisions=revisions, error=error,
                            nearby_points=nearby_points, history=revisions, is_moderator=True,
                            categories=CATEGORIES, tile_url=current_app.config["TILE_URL"],

@@ -7,6 +7,8 @@ returning to the list.
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask import session as web_session
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -14,6 +16,7 @@ from app.blueprints.access import role_required
 from app.blueprints.moderate.blueprint import bp, render_review
 from app.db import get_session
 from app.errors import ValidationError
+from app.i18n import label_in_sentence
 from app.params import int_param, queue_filters, whole_number
 from app.policy import current_policy
 from app.queries import moderation as queue
@@ -41,7 +44,7 @@ def _open_next(notice: str | None = None):
     if notice:
         flash(notice, "success")
     if submission is None:
-        flash("Nothing left to review with these filters.", "info")
+        flash(_("Nothing left to review with these filters."), "info")
         return redirect(url_for("moderate.index", **_filters_from_session().as_args()))
     return redirect(url_for("moderate.review", submission_id=submission.id))
 
@@ -95,7 +98,7 @@ def approve(submission_id: int):
                        over_conflict=request.form.get("over_conflict") == "1")
     get_session().commit()
     _remember_decision(submission_id)
-    return _open_next(f"Approved submission {submission_id}. Press u to undo.")
+    return _open_next(_("Approved submission %(id)s. Press u to undo.", id=submission_id))
 
 
 @bp.post("/submissions/<int:submission_id>/reject")
@@ -103,11 +106,12 @@ def approve(submission_id: int):
 def reject(submission_id: int):
     reason = request.form.get("reason", "")
     if reason not in MODERATOR_REASONS:
-        raise ValidationError("Choose a reason for the rejection (keys 1 to 5).", "reason")
+        raise ValidationError(_("Choose a reason for the rejection (keys 1 to 5)."), "reason")
     moderation.reject(get_session(), submission_id, current_user, reason, request.form.get("note"))
     get_session().commit()
     _remember_decision(submission_id)
-    return _open_next(f"Rejected submission {submission_id} ({REASON_LABELS[reason].lower()}). Press u to undo.")
+    return _open_next(_("Rejected submission %(id)s (%(reason)s). Press u to undo.", id=submission_id,
+                        reason=label_in_sentence(REASON_LABELS[reason])))
 
 
 @bp.post("/submissions/<int:submission_id>/skip")
@@ -117,7 +121,7 @@ def skip(submission_id: int):
     get_session().commit()
     # Skipped items stay out of this moderator's "next" until they start a new round from the queue.
     web_session["mod_skipped"] = (web_session.get("mod_skipped", []) + [submission_id])[-SKIPPED_MAX:]
-    return _open_next(f"Skipped submission {submission_id}; it is back in the queue for others.")
+    return _open_next(_("Skipped submission %(id)s; it is back in the queue for others.", id=submission_id))
 
 
 @bp.post("/submissions/<int:submission_id>/release")
@@ -125,7 +129,7 @@ def skip(submission_id: int):
 def release(submission_id: int):
     claims.release(get_session(), submission_id, current_user)
     get_session().commit()
-    flash(f"Released submission {submission_id} back to the queue.", "success")
+    flash(_("Released submission %(id)s back to the queue.", id=submission_id), "success")
     return redirect(url_for("moderate.review", submission_id=submission_id))
 
 
@@ -134,12 +138,12 @@ def release(submission_id: int):
 def undo():
     submission_id = web_session.get("mod_last_decision")
     if submission_id is None:
-        flash("There is no recent decision of yours to undo.", "error")
+        flash(_("There is no recent decision of yours to undo."), "error")
         return redirect(url_for("moderate.index"))
     reverts.undo_decision(get_session(), submission_id, current_user, policy=current_policy())
     get_session().commit()
     web_session.pop("mod_last_decision", None)
-    flash(f"Undone: submission {submission_id} is pending again and yours to decide.", "success")
+    flash(_("Undone: submission %(id)s is pending again and yours to decide.", id=submission_id), "success")
     return redirect(url_for("moderate.review", submission_id=submission_id))
 
 
@@ -150,32 +154,38 @@ def resolve_report(submission_id: int, action: str):
     session = get_session()
     if action == "correct":
         reports.correct_place(session, submission_id, current_user, form.to_dict())
+        done = _("Corrected the place (report %(id)s). Press u to undo.", id=submission_id)
     elif action == "hide":
         reports.hide_place(session, submission_id, current_user)
+        done = _("Hid the place (report %(id)s). Press u to undo.", id=submission_id)
     elif action == "revert":
         reports.revert_place(session, submission_id, current_user, _version(form))
+        done = _("Reverted the place (report %(id)s). Press u to undo.", id=submission_id)
     else:
         reports.dismiss(session, submission_id, current_user, form.get("reason", ""), form.get("note"))
+        done = _("Dismissed the report (report %(id)s). Press u to undo.", id=submission_id)
     session.commit()
     _remember_decision(submission_id)
-    done = {"correct": "Corrected the place", "hide": "Hid the place", "revert": "Reverted the place",
-            "dismiss": "Dismissed the report"}[action]
-    return _open_next(f"{done} (report {submission_id}). Press u to undo.")
+    return _open_next(done)
 
 
 def _version(form) -> int:
     if not form.get("version"):
-        raise ValidationError("Choose the version to revert to.", "version")
+        raise ValidationError(_("Choose the version to revert to."), "version")
     return whole_number(form["version"], "version")
 
 
 def _skipped_summary(skipped: list[tuple[int, str]]) -> str:
     """One message for everything a bulk decision left pending: flashes live in the session cookie, which
     browsers and servers cap at a few kilobytes, so a few reasons are shown and the rest are counted."""
-    shown = [f"{submission_id} ({_shorten(why)})" for submission_id, why in skipped[:SKIPPED_SHOWN]]
-    rest = len(skipped) - len(shown)
-    more = f", and {rest} more" if rest else ""
-    return f"Left {len(skipped)} pending: {'; '.join(shown)}{more}. Open them from the queue to see why."
+    shown = "; ".join(f"{submission_id} ({_shorten(why)})" for submission_id, why in skipped[:SKIPPED_SHOWN])
+    rest = len(skipped) - min(len(skipped), SKIPPED_SHOWN)
+    if rest:
+        return ngettext("Left %(num)s pending: %(shown)s, and %(rest)s more. Open them from the queue to see why.",
+                        "Left %(num)s pending: %(shown)s, and %(rest)s more. Open them from the queue to see why.",
+                        len(skipped), shown=shown, rest=rest)
+    return ngettext("Left %(num)s pending: %(shown)s. Open them from the queue to see why.",
+                    "Left %(num)s pending: %(shown)s. Open them from the queue to see why.", len(skipped), shown=shown)
 
 
 def _shorten(text: str, limit: int = 120) -> str:
@@ -191,8 +201,11 @@ def bulk():
     result = moderation.bulk_decide(session, ids, current_user, form.get("action", ""), form.get("reason"),
                                     form.get("note"))
     session.commit()
-    verb = "Approved" if form.get("action") == "approve" else "Rejected"
-    flash(f"{verb} {len(result.decided)} submission{'s' if len(result.decided) != 1 else ''}.", "success")
+    decided = len(result.decided)
+    if form.get("action") == "approve":
+        flash(ngettext("Approved %(num)s submission.", "Approved %(num)s submissions.", decided), "success")
+    else:
+        flash(ngettext("Rejected %(num)s submission.", "Rejected %(num)s submissions.", decided), "success")
     if result.skipped:
         flash(_skipped_summary(result.skipped), "error")
     back = form.get("next", "")

@@ -7,6 +7,8 @@ authorization test.
 import re
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.blueprints.access import role_required
@@ -18,8 +20,24 @@ from app.models.audit import MODERATION_ACTIONS
 from app.params import log_filters, whole_number
 from app.queries import moderation as queue
 from app.services import bans, reverts
+from geo.translatable import N_
 
 _DEVICE_HASH = re.compile(r"^[0-9a-f]{64}$")
+# Words for the keys of audit events' details (the log shows any other key with its underscores as spaces).
+DETAIL_LABELS = {
+    "from": N_("from"), "to": N_("to"), "kind": N_("kind"), "note": N_("note"), "fields": N_("fields"),
+    "to_version": N_("to version"), "new_version": N_("new version"), "changed": N_("changed"),
+    "revision_id": N_("revision id"), "agree": N_("agree"), "disagree": N_("disagree"), "osm": N_("osm"),
+    "stepfree": N_("stepfree"), "superseded": N_("superseded"), "state": N_("state"),
+    "reason_code": N_("reason code"), "ban_user_id": N_("ban user id"), "ban_device": N_("ban device"),
+    "source": N_("source"), "created": N_("created"), "updated": N_("updated"), "unchanged": N_("unchanged"),
+    "conflicts": N_("conflicts"), "gone": N_("gone"), "gone_kept_local": N_("gone kept local"),
+    "not_in_file": N_("not in file"), "skipped": N_("skipped"), "unmapped_tags": N_("unmapped tags"),
+    "value_notes": N_("value notes"), "by_status": N_("by status"),
+}
+# Reasons the code itself writes into audit events (besides the codes of REASON_LABELS, and moderators' words).
+STORED_REASONS = {"banned author's place": N_("banned author's place"),
+                  "banned author's change": N_("banned author's change")}
 
 
 def _author_from(values) -> bans.Author:
@@ -29,9 +47,9 @@ def _author_from(values) -> bans.Author:
         return bans.Author(user_id=whole_number(user, "user"))
     if device:
         if not _DEVICE_HASH.match(device):
-            raise ValidationError("device must be a device token hash (64 hexadecimal characters).", "device")
+            raise ValidationError(_("device must be a device token hash (64 hexadecimal characters)."), "device")
         return bans.Author(device_hash=device)
-    raise ValidationError("Name the user or the device to ban.", "user")
+    raise ValidationError(_("Name the user or the device to ban."), "user")
 
 
 @bp.get("/ban")
@@ -41,7 +59,7 @@ def ban_preview():
     session = get_session()
     user = session.get(User, author.user_id) if author.user_id else None
     if author.user_id and user is None:
-        raise ValidationError(f"There is no user {author.user_id}.", "user")
+        raise ValidationError(_("There is no user %(id)s.", id=author.user_id), "user")
     return render_template("moderate/ban.html", author=author, user=user,
                            already_banned=bans.is_banned(session, author), plans=bans.revert_plan(session, author),
                            pending=len(queue.pending_by_author_id(session, author.user_id, author.device_hash)))
@@ -57,9 +75,15 @@ def ban():
     place_ids = [whole_number(i, "place") for i in form.getlist("place")]
     reverted = bans.revert_changes(session, current_user, author, place_ids=place_ids)
     session.commit()
-    who = "The account" if author.user_id else "The device"
-    flash(f"{who} is banned. Rejected {len(rejected)} pending submission(s) and reverted {len(reverted)} "
-          "place(s).", "success")
+    submissions = ngettext("%(num)s pending submission", "%(num)s pending submissions", len(rejected))
+    places = ngettext("%(num)s place", "%(num)s places", len(reverted))
+    if author.user_id:
+        done = _("The account is banned. Rejected %(submissions)s and reverted %(places)s.", submissions=submissions,
+                 places=places)
+    else:
+        done = _("The device is banned. Rejected %(submissions)s and reverted %(places)s.", submissions=submissions,
+                 places=places)
+    flash(done, "success")
     return redirect(url_for("moderate.ban_preview", **({"user": author.user_id} if author.user_id
                                                         else {"device": author.device_hash})))
 
@@ -69,10 +93,10 @@ def ban():
 def unban_device():
     author = _author_from(request.form)
     if author.device_hash is None:
-        raise ValidationError("Lift account bans on the admin users page.", "user")
+        raise ValidationError(_("Lift account bans on the admin users page."), "user")
     bans.unban_device(get_session(), current_user, author.device_hash)
     get_session().commit()
-    flash("The device may submit again.", "success")
+    flash(_("The device may submit again."), "success")
     return redirect(url_for("moderate.ban_preview", device=author.device_hash))
 
 
@@ -80,12 +104,13 @@ def unban_device():
 @role_required("moderator")
 def revert_place(place_id: int):
     if not request.form.get("version"):
-        raise ValidationError("Choose the version to revert to.", "version")
+        raise ValidationError(_("Choose the version to revert to."), "version")
     version = whole_number(request.form["version"], "version")
     reverts.revert_place(get_session(), place_id, version, current_user,
                          reason=(request.form.get("reason") or "").strip()[:500] or None)
     get_session().commit()
-    flash(f"Reverted to version {version}; the change is a new revision in the history.", "success")
+    flash(_("Reverted to version %(version)s; the change is a new revision in the history.", version=version),
+          "success")
     return redirect(url_for("place_pages.show", place_id=place_id), 303)
 
 
@@ -95,7 +120,7 @@ def hide_place(place_id: int, action: str):
     reverts.set_hidden(get_session(), place_id, action == "hide", current_user,
                        reason=(request.form.get("reason") or "").strip()[:500] or None)
     get_session().commit()
-    flash("The place is hidden from the public map." if action == "hide" else "The place is public again.",
+    flash(_("The place is hidden from the public map.") if action == "hide" else _("The place is public again."),
           "success")
     return redirect(url_for("place_pages.show", place_id=place_id), 303)
 
@@ -108,4 +133,5 @@ def audit_log():
     events = queue.list_events(session, filters)
     args = {k: v for k, v in request.args.items() if k != "before"}
     return render_template("moderate/log.html", events=events, filters=filters, staff=queue.staff(session),
-                           actions=MODERATION_ACTIONS, args=args)
+                           actions=MODERATION_ACTIONS, args=args, detail_labels=DETAIL_LABELS,
+                           stored_reasons=STORED_REASONS)
