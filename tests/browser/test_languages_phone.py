@@ -123,3 +123,18 @@ def test_on_a_laptop_the_sheet_opens_from_the_mirrored_side_in_arabic(open_page,
         sides[code] = "right" if box["x"] + box["width"] >= width - 1 else "left" if box["x"] <= 1 else "middle"
         _shot(page, f"laptop-sheet-{code}")
     assert sides == {"en": "right", "ar": "left"}, sides
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_other_pages_are_axe_clean_in_each_language(open_page, live_server, live_db, code):
+    _load_demo(live_db)
+    page = open_page(code)
+    found = {}
+    for path in ("/check", "/me", "/my/submissions", "/stats", "/data", "/events", "/account/login",
+                 "/account/register", "/ogc?f=html"):
+        page.goto(f"{live_server}{path}")
+        expect(page.locator("html")).to_have_attribute("lang", code)
+        violations = axe_violations(page)
+        if violations:
+            found[path] = violations
+    assert found == {}, describe(found)
