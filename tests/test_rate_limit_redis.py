@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import time
 
 import pytest
 import redis
@@ -48,6 +49,17 @@ def test_submission_limits_are_kept_in_redis(database_url, connection, session, 
         app.extensions["stepfree_db"].engine.dispose()
 
 
+def _until_both_workers_answer(base: str, log, seconds: float = 30) -> None:
+    """The server is up when one worker answers; the other may still be starting. Wait (bounded) until both
+    have answered, so the burst below meets two workers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        send_at_once(8, "GET", f"{base}/healthz")
+        if len({line.split()[0] for line in log.read_text().splitlines() if line.endswith(" 200")}) == 2:
+            return
+        time.sleep(0.2)
+
+
 def test_submission_limit_holds_across_two_gunicorn_workers(database_url, live_db, redis_client, tmp_path):
     """Each worker counting on its own let 20 through a limit of 10; the shared store holds it at 10."""
     place = make_place(live_db)
@@ -57,6 +69,7 @@ def test_submission_limit_holds_across_two_gunicorn_workers(database_url, live_d
            "RATELIMIT_SUBMISSIONS": "10 per minute", "RATELIMIT_SUBMISSIONS_ADDRESS": "10 per minute"}
     logging = ("--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s")
     with gunicorn(env, "--workers", "2", *logging) as (base, _):
+        _until_both_workers_answer(base, log)
         statuses = send_at_once(20, "POST", f"{base}/api/places/{place.id}/status", json={"wheelchair": "yes"})
     assert sorted(statuses) == [201] * 10 + [429] * 10
     served_by = {line.split()[0] for line in log.read_text().splitlines() if re.search(r" (201|429)$", line)}
