@@ -45,7 +45,31 @@ def _flag(field: Field, value) -> bool:
     return value
 
 
-CLEANERS = {"text": _text, "choice": _choice, "flag": _flag}
+def _whole_number(field: Field, value) -> int:
+    """A whole number within the field's range: 3, 3.0 and "3" are accepted, 2.5, "three" and true are not."""
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+        number = int(value.strip())
+    if number is None or not field.minimum <= number <= field.maximum:
+        raise ValidationError(_("%(field)s must be a whole number from %(min)s to %(max)s.", field=field.key,
+                                min=field.minimum, max=field.maximum), field.key)
+    return number
+
+
+def _centimetres(field: Field, value) -> int:
+    """A length in whole centimetres within the field's range."""
+    try:
+        return _whole_number(field, value)
+    except ValidationError:
+        raise ValidationError(_("%(field)s must be a whole number of centimetres from %(min)s to %(max)s.",
+                                field=field.key, min=field.minimum, max=field.maximum), field.key) from None
+
+
+CLEANERS = {"text": _text, "choice": _choice, "flag": _flag, "count": _whole_number, "centimetres": _centimetres}
 
 
 def _required_message(field: Field) -> str:

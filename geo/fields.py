@@ -11,7 +11,19 @@ from dataclasses import dataclass
 
 from geo.categories import CATEGORY_KEYS
 from geo.translatable import N_
-from geo.vocabulary import DESCRIPTION_MAX, PROBLEM_LABELS, TOILETS_VALUES, WHEELCHAIR_VALUES
+from geo.vocabulary import (
+    DESCRIPTION_MAX,
+    DOOR_WIDTH_MAX_CM,
+    DOOR_WIDTH_MIN_CM,
+    HEARING_LOOP_VALUES,
+    PROBLEM_LABELS,
+    RAMP_VALUES,
+    STEP_COUNT_MAX,
+    STEP_HEIGHT_MAX_CM,
+    TOILETS_VALUES,
+    WHEELCHAIR_VALUES,
+    YES_NO,
+)
 
 NAME_MAX = 200
 # "disputed" is raised by peer votes, never chosen by a reporter.
@@ -23,9 +35,11 @@ REPORT_NOTE_MAX = 500
 class Field:
     key: str                      # StepFree's name: Place attribute, JSON body key, submissions' `proposed` key
     label: str                    # for people (review screen, history, data page): English, marked N_
-    type: str                     # choice | text | longitude | latitude | flag
+    type: str                     # choice | text | count | centimetres | longitude | latitude | flag
     choices: tuple[str, ...] = ()
     max_length: int | None = None
+    minimum: int | None = None    # count and centimetres: the smallest and largest whole number accepted
+    maximum: int | None = None
     osm_key: str | None = None    # the OSM tag; also the GeoJSON property name when set
     default: object = None        # a new place's value when the submission leaves it out
     accessibility: bool = False   # about access: changing or confirming it counts as a check
@@ -53,6 +67,41 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("description", N_("Access description"), "text", max_length=DESCRIPTION_MAX,
           osm_key="wheelchair:description", accessibility=True, column=True,
           meaning=N_("Free text (at most 255 characters), e.g. where the ramp is; or null.")),
+    # The details (issue 14): each optional, NULL when nobody knows; full features only, never the map's light ones.
+    Field("step_count", N_("Steps at the entrance"), "count", minimum=0, maximum=STEP_COUNT_MAX,
+          osm_key="step_count", accessibility=True, column=True,
+          meaning=N_("How many steps the entrance has (a whole number, 0 for none); or null.")),
+    Field("step_height", N_("Height of the highest step"), "centimetres", minimum=0, maximum=STEP_HEIGHT_MAX_CM,
+          osm_key="step:height", accessibility=True, column=True,
+          meaning=N_("The height of the entrance's highest step in metres, as OpenStreetMap writes lengths "
+                     "(\"0.07\" for 7 cm); or null.")),
+    Field("ramp", N_("Ramp"), "choice", RAMP_VALUES, osm_key="ramp:wheelchair", accessibility=True, column=True,
+          meaning=N_("Whether the entrance has a wheelchair ramp (portable: one is brought on request); or null.")),
+    Field("door_width", N_("Door width"), "centimetres", minimum=DOOR_WIDTH_MIN_CM, maximum=DOOR_WIDTH_MAX_CM,
+          osm_key="door:width", accessibility=True, column=True,
+          meaning=N_("The entrance door's clear width in metres (\"0.9\" for 90 cm); or null.")),
+    Field("automatic_door", N_("Automatic door"), "choice", YES_NO, osm_key="automatic_door", accessibility=True,
+          column=True, meaning=N_("Whether the entrance door opens by itself; or null.")),
+    Field("step_free_entrance", N_("Step-free entrance elsewhere"), "choice", YES_NO, osm_key="entrance:step_free",
+          accessibility=True, column=True,
+          meaning=N_("Whether another entrance has no steps; or null.")),
+    Field("step_free_entrance_where", N_("Where the step-free entrance is"), "text", max_length=DESCRIPTION_MAX,
+          osm_key="entrance:step_free:description", accessibility=True, column=True,
+          meaning=N_("Where that entrance is, in free text (at most 255 characters); or null.")),
+    Field("toilets_grab_rails", N_("Toilet grab rails"), "choice", YES_NO, osm_key="toilets:grab_rails",
+          accessibility=True, column=True, meaning=N_("Whether the toilet has grab rails; or null.")),
+    Field("toilets_turning_space", N_("Toilet turning space"), "choice", YES_NO, osm_key="toilets:turning_space",
+          accessibility=True, column=True,
+          meaning=N_("Whether the toilet has room for a 150 cm turning circle; or null.")),
+    Field("toilets_door_width", N_("Toilet door width"), "centimetres", minimum=DOOR_WIDTH_MIN_CM,
+          maximum=DOOR_WIDTH_MAX_CM, osm_key="toilets:door:width", accessibility=True, column=True,
+          meaning=N_("The toilet door's clear width in metres; or null.")),
+    Field("parking_disabled", N_("Wheelchair parking"), "choice", YES_NO, osm_key="capacity:disabled",
+          accessibility=True, column=True,
+          meaning=N_("Whether there is wheelchair parking nearby; or null.")),
+    Field("hearing_loop", N_("Hearing loop"), "choice", HEARING_LOOP_VALUES, osm_key="hearing_loop",
+          accessibility=True, column=True,
+          meaning=N_("Whether there is an induction loop for hearing aids (limited: in some places); or null.")),
     Field("lon", N_("Longitude"), "longitude"),
     Field("lat", N_("Latitude"), "latitude"),
     Field("gone", N_("Closed / gone"), "flag", default=False),
@@ -63,10 +112,15 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
 
 # The description's meaning says its limit in its words (one message for translators): keep them in step.
 assert f"at most {DESCRIPTION_MAX} characters" in FIELDS["description"].meaning
+assert f"at most {DESCRIPTION_MAX} characters" in FIELDS["step_free_entrance_where"].meaning
 
+# The details, in the order the sheet asks them (all optional, none on the map).
+DETAIL_FIELDS = ("step_count", "step_height", "ramp", "door_width", "automatic_door", "step_free_entrance",
+                 "step_free_entrance_where", "toilets_grab_rails", "toilets_turning_space", "toilets_door_width",
+                 "parking_disabled", "hearing_loop")
 # What a revision records of a place, before and after each change.
-PLACE_FIELDS = ("name", "category", "wheelchair", "toilets_wheelchair", "description", "lon", "lat", "hidden",
-                "gone")
+PLACE_FIELDS = ("name", "category", "wheelchair", "toilets_wheelchair", "description", *DETAIL_FIELDS, "lon", "lat",
+                "hidden", "gone")
 COLUMN_FIELDS = tuple(k for k in PLACE_FIELDS if FIELDS[k].column)
 ACCESSIBILITY_FIELDS = tuple(k for k in PLACE_FIELDS if FIELDS[k].accessibility)
 # The place's values published in features, by their property names (the location is the geometry).
@@ -87,7 +141,7 @@ RECORD_PROPERTIES = tuple(RECORD_MEANINGS)
 FEATURE_PROPERTIES = tuple(f.property for f in PUBLIC_FIELDS) + RECORD_PROPERTIES
 MAP_PROPERTIES = tuple(f.property for f in MAP_FIELDS)
 # The names the map API used before it spoke OSM's keys, sent beside them for one more release (until 0.3).
-DEPRECATED_ALIASES = {f.key: f.property for f in PUBLIC_FIELDS if f.key != f.property}
+DEPRECATED_ALIASES = {k: FIELDS[k].property for k in ("toilets_wheelchair", "description")}
 
 
 @dataclass(frozen=True)
@@ -116,6 +170,9 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("report", N_("Report"), required=("problem",), optional=("note",), applies=False),
     # "Still correct": confirms the place's values as they are; approving it moves only last_verified_at.
     Kind("still_correct", N_("Still correct")),
+    # The entrance, toilet and parking details; the toilet's main question comes with them on the sheet.
+    # The details, with the wheelchair answer they support (or the volunteer's own), decided as one.
+    Kind("details", N_("Details"), optional=(*DETAIL_FIELDS, "wheelchair", "toilets_wheelchair"), needs_one=True),
 )}
 SUBMISSION_KINDS = tuple(KINDS)
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from geo.fields import DETAIL_FIELDS, FIELDS
 from geo.vocabulary import DESCRIPTION_MAX, TOILETS_VALUES, WHEELCHAIR_VALUES
 
 NAME_MAX = 200
@@ -84,6 +85,21 @@ class OsmPlaceValues:
     # Whether the object carries a wheelchair tag at all: `unknown` from no tag differs from an unknown value.
     wheelchair_tagged: bool = False
     notes: list[str] = field(default_factory=list)
+    # The details (geo.fields.DETAIL_FIELDS), None where OSM says nothing StepFree can read.
+    step_count: int | None = None
+    step_height: int | None = None
+    ramp: str | None = None
+    door_width: int | None = None
+    automatic_door: str | None = None
+    step_free_entrance: str | None = None
+    step_free_entrance_where: str | None = None
+    toilets_grab_rails: str | None = None
+    toilets_turning_space: str | None = None
+    toilets_door_width: int | None = None
+    parking_disabled: str | None = None
+    hearing_loop: str | None = None
+    # Detail values left out because they could not be read: "key: why", counted by the import's summary.
+    skipped_values: list[str] = field(default_factory=list)
 
 
 def category_for(tags: Mapping[str, str]) -> str | None:
@@ -136,6 +152,52 @@ def _truncate(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
+DETAIL_SYNONYMS = {"true": "yes", "false": "no"}
+# A length as OSM writes it: metres by default ("0.9", "0.9 m") or centimetres ("90 cm"); feet ("3'") are refused.
+LENGTH = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>m|cm)?")
+
+
+def length_cm(raw: str) -> int | None:
+    """An OSM length in whole centimetres, or None if it is not written in metres or centimetres."""
+    match = LENGTH.fullmatch(_clean_text(raw).lower())
+    if match is None:
+        return None
+    number = float(match["number"])
+    return round(number if match["unit"] == "cm" else number * 100)
+
+
+def detail_value(key: str, raw: str) -> tuple[object, str | None]:
+    """One detail from its OSM tag's value: (value, None), or (None, why) when it cannot be read."""
+    f = FIELDS[key]
+    value = _clean_text(raw)
+    if f.type == "text":
+        return (_truncate(value, f.max_length) if value else None), None
+    if f.type == "choice":
+        value = DETAIL_SYNONYMS.get(value.lower(), value.lower())
+        return (value, None) if value in f.choices else (None, f"not one of {', '.join(f.choices)}")
+    number = int(value) if f.type == "count" and value.isascii() and value.isdecimal() else None
+    if f.type == "centimetres":
+        number = length_cm(value)
+    if number is None:
+        return None, "not a whole number" if f.type == "count" else "not a length in m or cm"
+    if not f.minimum <= number <= f.maximum:
+        return None, f"outside {f.minimum} to {f.maximum}" + (" cm" if f.type == "centimetres" else "")
+    return number, None
+
+
+def _details(tags: Mapping[str, str], values: OsmPlaceValues) -> None:
+    for key in DETAIL_FIELDS:
+        osm_key = FIELDS[key].osm_key
+        raw = tags.get(osm_key)
+        if raw is None:
+            continue
+        value, why = detail_value(key, raw)
+        setattr(values, key, value)
+        if why is not None:
+            values.skipped_values.append(f"{osm_key}: {why}")
+            values.notes.append(f"{osm_key}: skipped {raw!r} ({why})")
+
+
 def place_values(tags: Mapping[str, str]) -> OsmPlaceValues:
     """Read name, category and accessibility from an OSM object's tags."""
     notes: list[str] = []
@@ -155,6 +217,8 @@ def place_values(tags: Mapping[str, str]) -> OsmPlaceValues:
     if description and len(description) > DESCRIPTION_MAX:
         description = _truncate(description, DESCRIPTION_MAX)
         notes.append(f"wheelchair:description: shortened to {DESCRIPTION_MAX} characters")
-    return OsmPlaceValues(name=name, category=category_for(tags), wheelchair=wheelchair,
-                          toilets_wheelchair=toilets, description=description,
-                          wheelchair_tagged=tags.get("wheelchair") is not None, notes=notes)
+    values = OsmPlaceValues(name=name, category=category_for(tags), wheelchair=wheelchair,
+                            toilets_wheelchair=toilets, description=description,
+                            wheelchair_tagged=tags.get("wheelchair") is not None, notes=notes)
+    _details(tags, values)
+    return values

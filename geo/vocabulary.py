@@ -73,3 +73,21 @@ REVISION_SOURCE_LABELS = {
     "demo": N_("Demo data"),
 }
 PLACE_SOURCE_LABELS = {"osm": N_("OpenStreetMap"), "volunteer": N_("Added by a volunteer"), "demo": N_("Demo data")}
+
+# The details of an entrance, a toilet and parking (issue 14), with OSM's values. Each may be unknown: NULL.
+YES_NO = ("yes", "no")
+RAMP_VALUES = ("yes", "no", "portable")
+HEARING_LOOP_VALUES = ("yes", "no", "limited")
+STEP_COUNT_MAX = 50
+STEP_HEIGHT_MAX_CM = 100
+DOOR_WIDTH_MIN_CM, DOOR_WIDTH_MAX_CM = 30, 300
+# OSM's `limited`: at most one step, no higher than this; a door narrower than this does not let a wheelchair in.
+LIMITED_STEP_MAX_CM = 7
+DOOR_WIDTH_NEEDED_CM = 70
+# A wheelchair toilet's turning circle (DIN 18040, A11yJSON's turningSpaceInside).
+TURNING_SPACE_CM = 150
+DETAIL_VALUE_LABELS = {
+    "ramp": {"yes": N_("Ramp"), "no": N_("No ramp"), "portable": N_("Portable ramp on request")},
+    "hearing_loop": {"yes": N_("Hearing loop"), "no": N_("No hearing loop"),
+                     "limited": N_("Hearing loop in some places")},
+}

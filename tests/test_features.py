@@ -55,8 +55,10 @@ def test_features_agree_across_map_api_search_export_and_ogc(client, place):
 
 
 def test_features_use_osm_keys_where_osm_has_one():
-    assert [f.property for f in PUBLIC_FIELDS] == ["name", "category", "wheelchair", "toilets:wheelchair",
-                                                   "wheelchair:description"]
+    assert [f.property for f in PUBLIC_FIELDS] == [
+        "name", "category", "wheelchair", "toilets:wheelchair", "wheelchair:description", "step_count", "step:height",
+        "ramp:wheelchair", "door:width", "automatic_door", "entrance:step_free", "entrance:step_free:description",
+        "toilets:grab_rails", "toilets:turning_space", "toilets:door:width", "capacity:disabled", "hearing_loop"]
     assert DEPRECATED_ALIASES == {"toilets_wheelchair": "toilets:wheelchair", "description": "wheelchair:description"}
     assert all(FIELDS[k].property in MAP_PROPERTIES for k in ("name", "category", "wheelchair"))
 

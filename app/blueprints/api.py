@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import abuse
+from app import abuse, validation
 from app.blueprints.api_openapi import OPENAPI, openapi_document
 from app.db import get_database, get_session
 from app.device import current_submitter, device_hash, rate_limit_key
@@ -33,14 +33,17 @@ from app.queries import export as export_queries
 from app.queries import map as map_queries
 from app.services import submissions
 from app.urls import external_url
+from geo import suggest
 from geo.categories import CATEGORY_BY_KEY
-from geo.fields import DEPRECATED_ALIASES
+from geo.fields import DEPRECATED_ALIASES, DETAIL_FIELDS, Kind
 from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 DEFAULT_LIMIT = 500
+# What /suggest-status reads: the details, validated as a details submission's, none required.
+SUGGEST_KIND = Kind("suggest", "", optional=DETAIL_FIELDS)
 
 
 def _submission_limit() -> str:
@@ -171,11 +174,30 @@ def _submit(store) -> tuple[Response, int]:
     return _created(submission)
 
 
+def _submit_change(service, place_id: int) -> tuple[Response, int]:
+    """A change to a published place, as of the version the sender saw (`base_version`)."""
+    return _submit(lambda session, submitter, body: service(
+        session, submitter, place_id, body, body.get("base_version"), policy=current_policy()))
+
+
 @bp.post("/places/<int:place_id>/status")
 @limited
 def submit_status(place_id: int):
-    return _submit(lambda session, submitter, body: submissions.submit_status(
-        session, submitter, place_id, body, body.get("base_version"), policy=current_policy()))
+    return _submit_change(submissions.submit_status, place_id)
+
+
+@bp.post("/places/<int:place_id>/details")
+@limited
+def submit_details(place_id: int):
+    return _submit_change(submissions.submit_details, place_id)
+
+
+@bp.post("/suggest-status")
+def suggest_status():
+    """The wheelchair value the sent details suggest, and why (geo/suggest.py); stores nothing."""
+    details = validation.clean(SUGGEST_KIND, _json_body())
+    wheelchair, reason = suggest.suggest_status(details)
+    return jsonify({"wheelchair": wheelchair, "reason_key": reason, "reason": _(suggest.REASONS[reason])})
 
 
 @bp.post("/places")
@@ -194,8 +216,7 @@ def submit_report(place_id: int):
 @bp.post("/places/<int:place_id>/corrections")
 @limited
 def submit_correction(place_id: int):
-    return _submit(lambda session, submitter, body: submissions.submit_correction(
-        session, submitter, place_id, body, body.get("base_version"), policy=current_policy()))
+    return _submit_change(submissions.submit_correction, place_id)
 
 
 @bp.get("/openapi.json")

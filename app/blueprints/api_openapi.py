@@ -12,7 +12,9 @@ from app.queries.map import CLUSTER_SPAN, MAX_CLUSTERS
 from geo.categories import CATEGORY_KEYS
 from geo.fields import (
     DEPRECATED_ALIASES,
+    DETAIL_FIELDS,
     FEATURE_PROPERTIES,
+    FIELDS,
     MAP_FIELDS,
     NAME_MAX,
     PUBLIC_FIELDS,
@@ -20,6 +22,7 @@ from geo.fields import (
     REPORT_PROBLEMS,
     Field,
 )
+from geo.suggest import REASONS as SUGGEST_REASONS
 from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES, TOILETS_VALUES, WHEELCHAIR_VALUES
 
 # Fields whose values have a named schema of their own.
@@ -71,14 +74,36 @@ def _text(max_length: int, description: str, *, blank_allowed: bool = True) -> d
             "description": description}
 
 
+# A length in a feature: metres as OSM writes them ("0.9", "0.07", "1").
+METRES = r"^[0-9]+(\.[0-9]+)?$"
+
+
 def _property(field: Field) -> dict:
     """A place field as a feature property's schema."""
     if field.key in SCHEMA_NAMES:
         return _ref(SCHEMA_NAMES[field.key])
+    if field.type == "count":
+        return {"type": "integer", "minimum": field.minimum, "maximum": field.maximum, "nullable": True,
+                "description": field.meaning}
+    if field.type == "centimetres":
+        return {"type": "string", "pattern": METRES, "nullable": True, "description": field.meaning}
     if field.type == "choice":
+        if field.key in DETAIL_FIELDS:
+            return {"type": "string", "enum": [*field.choices, None], "nullable": True, "description": field.meaning}
         return {"type": "string", "enum": list(field.choices)}
     return {"type": "string", "maxLength": field.max_length, "nullable": field.key != "name",
             "description": field.meaning}
+
+
+def _detail_input(field: Field) -> dict:
+    """A detail as a submission sends it: lengths in whole centimetres."""
+    if field.type in ("count", "centimetres"):
+        unit = " In whole centimetres." if field.type == "centimetres" else ""
+        return {"type": "integer", "minimum": field.minimum, "maximum": field.maximum,
+                "description": f"OSM `{field.osm_key}`.{unit} A string of the digits 0-9 is accepted too."}
+    if field.type == "text":
+        return _text(field.max_length, f"OSM `{field.osm_key}`; trimmed.", blank_allowed=False)
+    return {"type": "string", "enum": list(field.choices), "description": f"OSM `{field.osm_key}`."}
 
 
 def _lon_lat() -> dict:
@@ -226,6 +251,34 @@ def _schemas(limit_max: int) -> dict:
                 "toilets_wheelchair": _ref("ToiletsWheelchair"),
                 "description": _text(DESCRIPTION_MAX, "OSM `wheelchair:description`; trimmed.", blank_allowed=False),
                 "base_version": base_version,
+            },
+        },
+        "DetailsSubmission": {
+            "type": "object", "additionalProperties": False,
+            "description": "At least one of the entrance, toilet and parking details (or wheelchair, "
+                           "toilets_wheelchair): the details and the wheelchair value they support are decided "
+                           "together. Leave out what is not known; an empty string or null counts as not given, "
+                           "other fields are ignored.",
+            "anyOf": [{"required": [key]} for key in (*DETAIL_FIELDS, "wheelchair", "toilets_wheelchair")],
+            "properties": {
+                **{key: _detail_input(FIELDS[key]) for key in DETAIL_FIELDS},
+                "wheelchair": _ref("Wheelchair"),
+                "toilets_wheelchair": _ref("ToiletsWheelchair"),
+                "base_version": base_version,
+            },
+        },
+        "SuggestStatusRequest": {
+            "type": "object", "additionalProperties": False,
+            "description": "The details known so far, validated as in a details submission; nothing is stored.",
+            "properties": {key: _detail_input(FIELDS[key]) for key in DETAIL_FIELDS},
+        },
+        "SuggestedStatus": {
+            "type": "object", "required": ["wheelchair", "reason_key", "reason"],
+            "properties": {
+                "wheelchair": {"type": "string", "enum": ["yes", "limited", "no", None], "nullable": True,
+                               "description": "The value the details suggest; null when they do not say."},
+                "reason_key": {"type": "string", "enum": list(SUGGEST_REASONS)},
+                "reason": {"type": "string", "description": "Why, in a sentence for the volunteer."},
             },
         },
         "NewPlace": {
@@ -421,6 +474,18 @@ def openapi_document(server_url: str, *, limit_max: int, default_limit: int,
             "/places/{place_id}/status": {"parameters": [place_id], **_submission(
                 "submit_status", "Propose wheelchair, toilet or description values", "StatusSubmission",
                 on_place=True, stale=True)},
+            "/places/{place_id}/details": {"parameters": [place_id], **_submission(
+                "submit_details", "Propose entrance, toilet and parking details", "DetailsSubmission",
+                on_place=True, stale=True)},
+            "/suggest-status": {"post": {
+                "operationId": "suggest_status", "tags": ["submissions"],
+                "summary": "The wheelchair value some details suggest (stores nothing)",
+                "description": "One step of at most 7 cm suggests limited, no steps yes, a door narrower than "
+                               "70 cm no, and so on; the volunteer decides.",
+                "requestBody": {"required": True, "content": {JSON: {"schema": _ref("SuggestStatusRequest")}}},
+                "responses": {"200": {"description": "The suggestion and its reason.",
+                                      "content": {JSON: {"schema": _ref("SuggestedStatus")}}},
+                              **_errors("400", "403", "413", "415")}}},
             "/places/{place_id}/reports": {"parameters": [place_id], **_submission(
                 "submit_report", "Report a problem with a place", "Report", on_place=True, stale=False)},
             "/places/{place_id}/corrections": {"parameters": [place_id], **_submission(

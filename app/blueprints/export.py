@@ -3,11 +3,12 @@
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, json, render_template, request
+from flask_babel import gettext as _
 
 from app.db import get_session
-from app.errors import AppError, error_response
+from app.errors import AppError, ValidationError, error_response
 from app.params import place_filters
-from app.queries.export import PlaceFilters, open_export, snapshot_bind
+from app.queries.export import PROFILES, PlaceFilters, open_export, snapshot_bind
 from geo.categories import CATEGORIES
 from geo.fields import DEPRECATED_ALIASES, MAP_PROPERTIES, PUBLIC_FIELDS, RECORD_MEANINGS
 from geo.geojson import LICENSE_URL, OSM_ATTRIBUTION
@@ -18,6 +19,7 @@ bp = Blueprint("export", __name__)
 FEATURE_COUNT_HEADER = "X-Feature-Count"
 # The /data form's fields, which a download's parameters come from.
 DATA_FORM_FIELDS = ("bbox", "wheelchair", "category", "updated_since")
+DEFAULT_PROFILE = "osm"
 
 FORMATS = {
     # kind: (media type, file extension)
@@ -63,10 +65,21 @@ def _data_page(error: AppError | None = None) -> str:
                            osm_attribution=OSM_ATTRIBUTION, license_url=LICENSE_URL)
 
 
+def profile_param(value: str | None) -> str:
+    """The export profile asked for: StepFree's OSM keys (default) or A11yJSON."""
+    profile = (value or "").strip() or DEFAULT_PROFILE
+    if profile not in PROFILES:
+        raise ValidationError(_("%(field)s must be one of %(values)s.", field="profile", values=", ".join(PROFILES)),
+                              "profile")
+    return profile
+
+
 def _download(kind: str) -> Response:
     filters = place_filters(request.args)
-    state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=kind == "geojsonl")
-    etag = state.etag(f"{kind}?{_canonical_query(filters)}")
+    profile = profile_param(request.args.get("profile"))
+    state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=kind == "geojsonl",
+                              profile=profile)
+    etag = state.etag(f"{kind}:{profile}?{_canonical_query(filters)}")
     last_modified = state.last_modified.replace(microsecond=0) if state.last_modified else None
     if _not_modified(etag, last_modified):
         body.close()

@@ -15,7 +15,7 @@ from app.cli import in_default_locale
 from app.db import get_session
 from app.errors import AppError
 from app.params import place_filters
-from app.queries.export import open_export, snapshot_bind
+from app.queries.export import PROFILES, open_export, snapshot_bind
 
 export_cli = AppGroup("export", help="Export the published places.")
 
@@ -27,9 +27,11 @@ export_cli = AppGroup("export", help="Export the published places.")
 @click.option("--category", multiple=True, help="Only these categories (repeat, or comma-separated).")
 @click.option("--updated-since", help="Only places changed since this ISO 8601 date or time.")
 @click.option("--lines", is_flag=True, help="One Feature per line (like places.geojsonl) instead of a collection.")
+@click.option("--profile", type=click.Choice(tuple(PROFILES)), default="osm", show_default=True,
+              help="osm: properties under OpenStreetMap's keys; a11yjson: name, category and A11yJSON accessibility.")
 @in_default_locale
 def geojson(path: str, bbox: str | None, wheelchair: tuple[str, ...], category: tuple[str, ...],
-            updated_since: str | None, lines: bool) -> None:
+            updated_since: str | None, lines: bool, profile: str) -> None:
     """Write the published places to PATH as GeoJSON ('-' for standard output)."""
     args = MultiDict([("bbox", bbox or ""), ("updated_since", updated_since or "")]
                      + [("wheelchair", v) for v in wheelchair] + [("category", v) for v in category])
@@ -38,7 +40,7 @@ def geojson(path: str, bbox: str | None, wheelchair: tuple[str, ...], category: 
     except AppError as error:
         option = (error.field or "").replace("_", "-")
         raise click.BadParameter(error.message, param_hint=f"--{option}") from None
-    state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=lines)
+    state, body = open_export(snapshot_bind(get_session()), filters, line_delimited=lines, profile=profile)
     if path == "-":
         with click.open_file("-", "wb") as out:
             _write(out, body, state.matched, show_progress=False)

@@ -19,10 +19,21 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, in_list
-from geo.fields import COLUMN_FIELDS, FIELDS
+from geo.fields import COLUMN_FIELDS, DETAIL_FIELDS, FIELDS, Field
 from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES
 
 PLACE_SOURCES = ("osm", "volunteer", "demo")
+
+
+def _detail_check(field: Field) -> CheckConstraint:
+    """The CHECK a detail column carries (NULL, unknown, always passes), from its field's table entry."""
+    if field.type == "choice":
+        condition = in_list(field.key, field.choices)
+    elif field.type == "text":
+        condition = f"char_length({field.key}) <= {field.max_length}"
+    else:
+        condition = f"{field.key} BETWEEN {field.minimum} AND {field.maximum}"
+    return CheckConstraint(condition, name=field.key)
 
 
 class Place(Base):
@@ -37,6 +48,7 @@ class Place(Base):
         CheckConstraint("(osm_type IS NULL) = (osm_id IS NULL)", name="osm_identity_complete"),
         CheckConstraint("char_length(btrim(name)) > 0", name="name_not_blank"),
         CheckConstraint("version >= 1", name="version_positive"),
+        *(_detail_check(FIELDS[key]) for key in DETAIL_FIELDS),
         UniqueConstraint("osm_type", "osm_id", name="uq_places_osm_identity"),
         Index("ix_places_geom", "geom", postgresql_using="gist"),
         Index("ix_places_updated_at", "updated_at"),
@@ -52,6 +64,19 @@ class Place(Base):
     toilets_wheelchair: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
     # Text with a CHECK on characters, so the limit is the same 255 characters the API and OSM use.
     description: Mapped[str | None] = mapped_column(Text)
+    # The details (geo/fields.py DETAIL_FIELDS): NULL when nobody knows; lengths in whole centimetres.
+    step_count: Mapped[int | None] = mapped_column(SmallInteger)
+    step_height: Mapped[int | None] = mapped_column(SmallInteger)
+    ramp: Mapped[str | None] = mapped_column(String(16))
+    door_width: Mapped[int | None] = mapped_column(SmallInteger)
+    automatic_door: Mapped[str | None] = mapped_column(String(16))
+    step_free_entrance: Mapped[str | None] = mapped_column(String(16))
+    step_free_entrance_where: Mapped[str | None] = mapped_column(Text)
+    toilets_grab_rails: Mapped[str | None] = mapped_column(String(16))
+    toilets_turning_space: Mapped[str | None] = mapped_column(String(16))
+    toilets_door_width: Mapped[int | None] = mapped_column(SmallInteger)
+    parking_disabled: Mapped[str | None] = mapped_column(String(16))
+    hearing_loop: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16), default="volunteer", server_default="volunteer")
     osm_type: Mapped[str | None] = mapped_column(String(8))
     osm_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -8,7 +8,8 @@ while moderators approve changes.
 """
 
 import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.models import Place
 from app.queries.features import feature_column
 from app.queries.places import is_published
+from geo import a11yjson
 from geo.bbox import BBox
 from geo.geojson import COLLECTION_TAIL, collection_head
 
@@ -33,7 +35,11 @@ CHUNK_BYTES = 256 * 1024
 FEATURE_SEPARATOR = b"\x1e"
 IDS_PER_ROW = 1000
 # Bump when the feature format changes, so caches holding the old format are not answered 304.
-FORMAT_VERSION = "2"  # 2: features carry check_date:wheelchair
+FORMAT_VERSION = "3"  # 2: features carry check_date:wheelchair; 3: and the details
+
+# The export's profiles: StepFree's own features (OSM's keys), or A11yJSON's PlaceInfo shape, which Python
+# makes from each full feature (geo/a11yjson.py): a second profile, so the first keeps PostgreSQL's speed.
+PROFILES: dict[str, Callable[[dict], dict] | None] = {"osm": None, "a11yjson": a11yjson.feature}
 
 
 @dataclass(frozen=True)
@@ -165,8 +171,21 @@ def copy_select(filters: PlaceFilters) -> Select:
     return select(chunk.c.features).select_from(series).join(chunk, true()).where(chunk.c.features.is_not(None))
 
 
-def iter_feature_lines(conn: Connection, filters: PlaceFilters, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+def _reshaped(chunk: bytes, reshape: Callable[[dict], dict]) -> bytes:
+    """A chunk of feature lines, each feature reshaped into another profile."""
+    lines = (json.dumps(reshape(json.loads(line)), ensure_ascii=False, separators=(",", ":"))
+             for line in chunk.decode().splitlines())
+    return "".join(f"{line}\n" for line in lines).encode()
+
+
+def iter_feature_lines(conn: Connection, filters: PlaceFilters, chunk_bytes: int = CHUNK_BYTES, *,
+                       profile: str = "osm") -> Iterator[bytes]:
     """Yield the matching features as UTF-8 JSON text, one per line, in chunks of whole lines."""
+    reshape = PROFILES[profile]
+    if reshape is not None:
+        for chunk in iter_feature_lines(conn, filters, chunk_bytes):
+            yield _reshaped(chunk, reshape)
+        return
     compiled = copy_select(filters).compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor:
@@ -183,10 +202,10 @@ def iter_feature_lines(conn: Connection, filters: PlaceFilters, chunk_bytes: int
                 yield b"".join(buffer).replace(FEATURE_SEPARATOR, b"\n")
 
 
-def iter_collection_features(conn: Connection, filters: PlaceFilters) -> Iterator[bytes]:
+def iter_collection_features(conn: Connection, filters: PlaceFilters, *, profile: str = "osm") -> Iterator[bytes]:
     """Yield the matching features separated by commas, as the inside of a FeatureCollection's array."""
     separator = b""
-    for chunk in iter_feature_lines(conn, filters):
+    for chunk in iter_feature_lines(conn, filters, profile=profile):
         # Every line ends in a newline; a comma after each and none after the last keeps the array valid.
         text = chunk[:-1].replace(b"\n", b"\n,")
         yield separator + text
@@ -248,26 +267,27 @@ def feature_by_id(session: Session, place_id: int) -> str | None:
     return found[1] if found else None
 
 
-def _export_stream(bind: Engine | Connection, filters: PlaceFilters, line_delimited: bool):
+def _export_stream(bind: Engine | Connection, filters: PlaceFilters, line_delimited: bool, profile: str):
     with read_snapshot(bind) as conn:
         state = dataset_state(conn, filters)
         yield state
         if line_delimited:
-            yield from iter_feature_lines(conn, filters)
+            yield from iter_feature_lines(conn, filters, profile=profile)
             return
         yield collection_head(name="stepfree-places", taken_at=state.taken_at,
-                              has_osm_places=state.has_osm_places).encode()
-        yield from iter_collection_features(conn, filters)
+                              has_osm_places=state.has_osm_places,
+                              extra={"profile": profile} if profile != "osm" else None).encode()
+        yield from iter_collection_features(conn, filters, profile=profile)
         yield COLLECTION_TAIL.encode()
 
 
-def open_export(bind: Engine | Connection, filters: PlaceFilters, *,
-                line_delimited: bool = False) -> tuple[DatasetState, Iterator[bytes]]:
+def open_export(bind: Engine | Connection, filters: PlaceFilters, *, line_delimited: bool = False,
+                profile: str = "osm") -> tuple[DatasetState, Iterator[bytes]]:
     """Start an export in its own snapshot: its state now, its bytes as the iterator is read.
 
     The snapshot's transaction stays open until the iterator is exhausted or closed (a 304 answer or a
     client that hangs up closes it early).
     """
-    stream = _export_stream(bind, filters, line_delimited)
+    stream = _export_stream(bind, filters, line_delimited, profile)
     state = next(stream)
     return state, stream

@@ -9,13 +9,21 @@ the bare query (benchmarks/map_api_bench.py, export_bench.py).
 
 from sqlalchemy import literal_column
 
-from geo.fields import DEPRECATED_ALIASES, MAP_FIELDS, PUBLIC_FIELDS
+from geo.fields import DEPRECATED_ALIASES, MAP_FIELDS, PUBLIC_FIELDS, Field
+
+
+def _value_sql(table: str, field: Field) -> str:
+    """A field's value as features carry it: lengths stored in centimetres are written as OSM writes them, in
+    metres as a decimal string ("0.9" for 90, "0.07" for 7; null stays null)."""
+    if field.type == "centimetres":
+        return f"trim_scale({table}.{field.key} / 100.0)::text"
+    return f"{table}.{field.key}"
 
 
 def feature_sql(table: str, *, full: bool) -> str:
     """SQL text evaluating to the Feature (JSON text) of the place row `table` (an alias or table name)."""
     fields = PUBLIC_FIELDS if full else MAP_FIELDS
-    pairs = [f"'{f.property}', {table}.{f.key}" for f in fields]
+    pairs = [f"'{f.property}', {_value_sql(table, f)}" for f in fields]
     if full:
         # Whole seconds, in the transaction's time zone (the exports and the API set UTC).
         pairs += [f"'osm_type', {table}.osm_type", f"'osm_id', {table}.osm_id",

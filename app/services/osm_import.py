@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # pg_advisory_xact_lock key: two imports at once would race on the same places and osm_seen.
 IMPORT_LOCK_KEY = 0x5354_4550_4F53_4D  # "STEPOSM"
+# The kinds an import conflict is filed as, so a moderator reviews it like a volunteer's change of those fields.
+CONFLICT_KINDS = ("status", "details", "correction")
 # Merged as units: a move changes lon and lat together.
 MERGE_FIELDS: dict[str, tuple[str, ...]] = {
     **{key: (key,) for key in COLUMN_FIELDS}, "location": ("lon", "lat"), "gone": ("gone",),
@@ -57,6 +59,8 @@ class ImportSummary:
     skipped: Counter = field(default_factory=Counter)
     unmapped_tags: Counter = field(default_factory=Counter)
     value_notes: Counter = field(default_factory=Counter)
+    # Detail tags whose value could not be read ("door:width: not a length in m or cm"): left out, not guessed.
+    skipped_values: Counter = field(default_factory=Counter)
     by_status: Counter = field(default_factory=Counter)
 
     @property
@@ -70,7 +74,8 @@ class ImportSummary:
             "conflicts": self.conflicts, "gone": self.gone, "gone_kept_local": self.gone_kept_local,
             "not_in_file": self.not_in_file, "superseded": self.superseded, "skipped": dict(self.skipped),
             "unmapped_tags": dict(self.unmapped_tags.most_common(20)),
-            "value_notes": dict(self.value_notes.most_common(20)), "by_status": dict(self.by_status),
+            "value_notes": dict(self.value_notes.most_common(20)),
+            "skipped_values": dict(self.skipped_values.most_common(20)), "by_status": dict(self.by_status),
         }
 
 
@@ -100,6 +105,7 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
                     summary.unmapped_tags[record.detail] += 1
                 continue
             summary.value_notes.update(record.values.notes)
+            summary.skipped_values.update(record.values.skipped_values)
             status = record.values.wheelchair if record.values.wheelchair_tagged else "no wheelchair tag"
             summary.by_status[f"{record.osm_type}s: {status}"] += 1
             batch.append(record)
@@ -149,9 +155,9 @@ def three_way(base: dict, theirs: dict, ours: dict) -> tuple[dict, dict]:
     take: dict = {}
     conflict: dict = {}
     for keys in MERGE_FIELDS.values():
-        b = tuple(base.get(k, False if k == "gone" else None) for k in keys)
-        t = tuple(theirs[k] for k in keys)
-        o = tuple(ours[k] for k in keys)
+        # A field missing from a record (a base seen before the details existed) was not known: None.
+        b, t, o = (tuple(values.get(k, False if k == "gone" else None) for k in keys)
+                   for values in (base, theirs, ours))
         if t in (b, o):
             continue  # OSM did not change this, or StepFree already says the same
         target = take if o == b else conflict
@@ -168,9 +174,12 @@ def merge_place(session: Session, place: Place, theirs: dict, summary: ImportSum
     revision = None
     if take:
         revision = apply_change(session, place, take, revision_source="import", verified=False)
-    for kind in ("status", "correction"):
-        proposed = {k: v for k, v in conflict.items() if k in KINDS[kind].fields}
+    filed: set[str] = set()
+    # Each field goes to the first kind that carries it (toilets_wheelchair: status, not details).
+    for kind in CONFLICT_KINDS:
+        proposed = {k: v for k, v in conflict.items() if k in KINDS[kind].fields and k not in filed}
         if proposed:
+            filed.update(proposed)
             file_conflict(session, place, kind, proposed, ours, summary)
     if place.osm_seen != theirs:
         place.osm_seen = theirs  # bookkeeping of what OSM said, not a public value: no revision

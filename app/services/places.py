@@ -39,7 +39,8 @@ def create_place(session: Session, values: dict, *, source: str, revision_source
                  osm_seen: dict | None = None) -> Place:
     """Insert a place at version 1 with its first revision."""
     now = utcnow()
-    columns = {key: values.get(key) or FIELDS[key].default for key in COLUMN_FIELDS}
+    # `is None`, not `or`: a detail of 0 (no steps) is a value, not a missing one.
+    columns = {key: FIELDS[key].default if values.get(key) in (None, "") else values[key] for key in COLUMN_FIELDS}
     place = Place(
         geom=from_shape(Point(values["lon"], values["lat"]), srid=4326), **columns, source=source,
         osm_type=osm_type, osm_id=osm_id, osm_seen=osm_seen, version=1, created_at=now, updated_at=now,

@@ -112,7 +112,7 @@ def _store(session: Session, submitter: Submitter, kind: str, proposed: dict, *,
 
 
 # Kinds a volunteer may send again about the same place: a repeat while the first is still pending updates it.
-REPEATABLE_KINDS = ("status", "correction", "still_correct", "report")
+REPEATABLE_KINDS = ("status", "details", "correction", "still_correct", "report")
 
 
 def _pending_repeat(session: Session, submitter: Submitter, kind: str, proposed: dict,
@@ -181,6 +181,12 @@ def submit_status(session: Session, submitter: Submitter, place_id: int, values:
                   base_version=None, *, policy: ModerationPolicy = DEFAULT_POLICY) -> Submission:
     """Propose wheelchair / toilet / description for a place; a stale base version answers 409."""
     return _submit_change(session, submitter, "status", place_id, values, base_version, policy)
+
+
+def submit_details(session: Session, submitter: Submitter, place_id: int, values: dict,
+                   base_version=None, *, policy: ModerationPolicy = DEFAULT_POLICY) -> Submission:
+    """Propose entrance, toilet and parking details for a place; a stale base version answers 409."""
+    return _submit_change(session, submitter, "details", place_id, values, base_version, policy)
 
 
 def submit_new_place(session: Session, submitter: Submitter, values: dict, *,

@@ -389,6 +389,7 @@
     el("sheet-toilets").textContent = TOILET_WORDS[p["toilets:wheelchair"]];
     el("sheet-description").textContent = p["wheelchair:description"] || "";
     el("sheet-description").hidden = !p["wheelchair:description"];
+    fillDetails(p);
     fillVerified(p.last_verified_at);
     var pending = el("sheet-pending");
     if (p.your_pending && p.your_pending.length) {
@@ -423,6 +424,67 @@
     line.appendChild(document.createTextNode(parts.slice(1).join("")));
   }
 
+  // OSM writes lengths in metres ("0.07"); the sheet says centimetres.
+  function centimetres(value) {
+    var metres = parseFloat(value);
+    return isNaN(metres) ? null : Math.round(metres * 100);
+  }
+
+  // The place's known details in words, one short line each; nothing when none is known.
+  function detailLines(p) {
+    var lines = [], steps = p.step_count, height = centimetres(p["step:height"]);
+    var count = steps === null || steps === undefined || steps === "" ? null : Number(steps);
+    if (count === 0) {
+      lines.push(_("No steps at the entrance"));
+    } else if (count !== null && height !== null) {
+      lines.push(ngettext("%(num)s step, at most %(height)s cm", "%(num)s steps, at most %(height)s cm", count,
+                          {num: number(count), height: number(height)}));
+    } else if (count !== null) {
+      lines.push(ngettext("%(num)s step at the entrance", "%(num)s steps at the entrance", count, {num: number(count)}));
+    } else if (height !== null) {
+      lines.push(_("Highest step %(height)s cm", {height: number(height)}));
+    }
+    var ramp = {yes: _("Ramp"), portable: _("Portable ramp on request"), no: _("No ramp")};
+    if (ramp[p["ramp:wheelchair"]]) { lines.push(ramp[p["ramp:wheelchair"]]); }
+    var door = centimetres(p["door:width"]);
+    if (door !== null) { lines.push(_("Door %(width)s cm wide", {width: number(door)})); }
+    var automatic = {yes: _("Automatic door"), no: _("No automatic door")};
+    if (automatic[p.automatic_door]) { lines.push(automatic[p.automatic_door]); }
+    var where = p["entrance:step_free:description"];
+    if (p["entrance:step_free"] === "yes") {
+      lines.push(where ? _("Another entrance without steps: %(where)s", {where: where}) : _("Another entrance without steps"));
+    } else if (p["entrance:step_free"] === "no") {
+      lines.push(_("No other entrance without steps"));
+    }
+    var rails = {yes: _("Grab rails beside the toilet"), no: _("No grab rails beside the toilet")};
+    if (rails[p["toilets:grab_rails"]]) { lines.push(rails[p["toilets:grab_rails"]]); }
+    var turning = {yes: _("Room to turn a wheelchair in the toilet"), no: _("No room to turn a wheelchair in the toilet")};
+    if (turning[p["toilets:turning_space"]]) { lines.push(turning[p["toilets:turning_space"]]); }
+    var toiletDoor = centimetres(p["toilets:door:width"]);
+    if (toiletDoor !== null) { lines.push(_("Toilet door %(width)s cm wide", {width: number(toiletDoor)})); }
+    // OSM also counts the spaces ("capacity:disabled=2"): any number above none is parking.
+    var parking = p["capacity:disabled"];
+    if (parking === "yes" || Number(parking) > 0) {
+      lines.push(_("Wheelchair parking nearby"));
+    } else if (parking === "no" || parking === "0") {
+      lines.push(_("No wheelchair parking nearby"));
+    }
+    var loop = {yes: _("Hearing loop"), limited: _("Hearing loop in some places"), no: _("No hearing loop")};
+    if (loop[p.hearing_loop]) { lines.push(loop[p.hearing_loop]); }
+    return lines;
+  }
+
+  function fillDetails(p) {
+    var list = el("sheet-details"), lines = detailLines(p);
+    list.textContent = "";
+    lines.forEach(function (line) {
+      var li = document.createElement("li");
+      li.textContent = line;
+      list.appendChild(li);
+    });
+    list.hidden = lines.length === 0;
+  }
+
   function sheetMessage(text, isError) {
     var m = el("sheet-message");
     m.textContent = text;
@@ -455,7 +517,8 @@
   }
   window.addEventListener("online", flushOutbox);
 
-  function submit(url, body, onDone, errorEl) {
+  // `onKept(about)`, when given, hears that the answer stayed on the phone (no connection).
+  function submit(url, body, onDone, errorEl, onKept) {
     if (errorEl) { errorEl.hidden = true; }
     var about = state.current && state.current.properties.name;
     // The second handler hears only a failed request: an error in handling the answer must not send it twice.
@@ -472,6 +535,7 @@
       sheetMessage(error.message, true);
     }, function () {
       outbox.keep(url, body, about);
+      if (onKept) { onKept(about); }
       sheetMessage(_("No connection. Your answer is kept on this phone and will be sent when you are back online."));
     });
   }
@@ -508,17 +572,138 @@
   el("details-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var form = event.target, body = {base_version: state.current.properties.version};
-    var toilet = form.querySelector('input[name="toilets_wheelchair"]:checked').value;
-    if (toilet) { body.toilets_wheelchair = toilet; }
     if (form.description.value.trim()) { body.description = form.description.value.trim(); }
-    if (!body.toilets_wheelchair && !body.description) {
+    if (!body.description) {
       var e = el("details-error");
-      e.textContent = _("Choose a toilet answer or write a description first."); e.hidden = false;
+      e.textContent = _("Write a description first."); e.hidden = false;
       return;
     }
     submit("/api/places/" + state.current.id + "/status", body, function (data) {
       form.reset(); form.closest("details").open = false; afterSubmission(data); showSheetMessage();
     }, el("details-error"));
+  });
+
+  // ---- entrance, toilet and parking details ---------------------------------------------------
+  var ACCESS_FORM = el("access-form");
+  // What the suggested answer is made from: the entrance alone (the rule itself lives on the server).
+  var ENTRANCE_KEYS = ["step_count", "step_height", "ramp", "door_width", "step_free_entrance"];
+  var CHOICE_KEYS = ["ramp", "automatic_door", "step_free_entrance", "toilets_wheelchair", "toilets_grab_rails",
+                     "toilets_turning_space", "parking_disabled", "hearing_loop"];
+  var CENTIMETRE_KEYS = ["step_height", "door_width", "toilets_door_width"];
+
+  function checkedValue(form, name) {
+    var input = form.querySelector('input[name="' + name + '"]:checked');
+    return input ? input.value : "";
+  }
+
+  // A whole number as a number; anything else as typed, for the server to name the field it refuses.
+  function wholeNumber(text) {
+    text = text.trim();
+    return /^\d+$/.test(text) ? Number(text) : text;
+  }
+
+  function showWhenAnswered(form) {
+    var steps = checkedValue(form, "steps");
+    form.querySelector('[data-for="step_count"]').hidden = steps !== "more";
+    form.querySelector('[data-for="step_height"]').hidden = steps === "" || steps === "0";
+    form.querySelector('[data-for="step_free_entrance_where"]').hidden = checkedValue(form, "step_free_entrance") !== "yes";
+  }
+
+  // Only what the volunteer answered: "Don't know", and a question not shown, send nothing.
+  function accessAnswers(form) {
+    var body = {}, steps = checkedValue(form, "steps");
+    if (steps === "more") {
+      body.step_count = form.step_count.value.trim() ? wholeNumber(form.step_count.value) : 3;
+    } else if (steps !== "") {
+      body.step_count = Number(steps);
+    }
+    CENTIMETRE_KEYS.forEach(function (key) {
+      var field = form.querySelector('[data-for="' + key + '"]');
+      if (!field.hidden && form[key].value.trim()) { body[key] = wholeNumber(form[key].value); }
+    });
+    CHOICE_KEYS.forEach(function (key) {
+      var value = checkedValue(form, key);
+      if (value) { body[key] = value; }
+    });
+    var where = form.step_free_entrance_where.value.trim();
+    if (body.step_free_entrance === "yes" && where) { body.step_free_entrance_where = where; }
+    return body;
+  }
+
+  function showSuggestion(wheelchair, reason) {
+    var text = el("access-suggestion-text"), use = el("access-use");
+    text.textContent = "";
+    use.hidden = !wheelchair;
+    use.dataset.wheelchair = wheelchair || "";
+    if (wheelchair) {
+      var icon = hiddenText("", "sf-marker sf-" + wheelchair + " small-marker");
+      icon.appendChild(hiddenText(STATUS_GLYPH[wheelchair], "sf-pin"));
+      var words = document.createElement("strong");
+      words.textContent = _("Suggested: %(status)s.", {status: STATUS_WORDS[wheelchair]});
+      text.appendChild(icon);
+      text.appendChild(words);
+    }
+    if (reason) { text.appendChild(document.createTextNode((wheelchair ? " " : "") + reason)); }
+  }
+
+  // The suggestion follows the answers, asked for once the volunteer pauses; an older answer arriving late is dropped.
+  function suggestSoon() {
+    clearTimeout(state.suggestTimer);
+    state.suggestTimer = setTimeout(function () {
+      var answers = accessAnswers(ACCESS_FORM), body = {}, seq = (state.suggestSeq || 0) + 1;
+      state.suggestSeq = seq;
+      ENTRANCE_KEYS.forEach(function (key) { if (key in answers) { body[key] = answers[key]; } });
+      if (!Object.keys(body).length) { showSuggestion(null, ""); return; }
+      outbox.post("/api/suggest-status", body).then(function (res) {
+        if (seq !== state.suggestSeq) { return; }
+        if (res.status !== 200) { showSuggestion(null, ""); return; }
+        showSuggestion(res.data.wheelchair, res.data.reason);
+      }, function () { if (seq === state.suggestSeq) { showSuggestion(null, ""); } });
+    }, 300);
+  }
+
+  function answersChanged(event) {
+    showWhenAnswered(ACCESS_FORM);
+    if (event.target.name === "steps" || ENTRANCE_KEYS.indexOf(event.target.name) !== -1) { suggestSoon(); }
+  }
+  ACCESS_FORM.addEventListener("change", answersChanged);
+  ACCESS_FORM.addEventListener("input", answersChanged);
+  ACCESS_FORM.querySelectorAll('input[name="steps"][value="more"]').forEach(function (more) {
+    more.addEventListener("change", function () { if (!ACCESS_FORM.step_count.value) { ACCESS_FORM.step_count.value = "3"; } });
+  });
+
+  // The volunteer decides: the suggestion only selects the answer in this form; sending stays theirs.
+  el("access-use").addEventListener("click", function () {
+    var answer = ACCESS_FORM.querySelector('input[name="wheelchair"][value="' + this.dataset.wheelchair + '"]');
+    if (!answer) { return; }
+    answer.checked = true;
+    answer.focus();
+  });
+
+  function resetAccess() {
+    ACCESS_FORM.reset();
+    showWhenAnswered(ACCESS_FORM);
+    clearTimeout(state.suggestTimer);
+    state.suggestSeq = (state.suggestSeq || 0) + 1;
+    showSuggestion(null, "");
+  }
+
+  ACCESS_FORM.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!state.current) { return; }
+    var id = state.current.id, version = state.current.properties.version;
+    // The details and the wheelchair answer go as one submission: a moderator decides them together.
+    var details = accessAnswers(ACCESS_FORM), wheelchair = checkedValue(ACCESS_FORM, "wheelchair");
+    if (wheelchair) { details.wheelchair = wheelchair; }
+    if (!Object.keys(details).length) {
+      var e = el("access-error");
+      e.textContent = _("Answer at least one question first."); e.hidden = false;
+      return;
+    }
+    details.base_version = version;
+    submit("/api/places/" + id + "/details", details, function (data) {
+      resetAccess(); el("access-details").open = false; afterSubmission(data); showSheetMessage();
+    }, el("access-error"));
   });
 
   el("report-form").addEventListener("submit", function (event) {
