@@ -9,7 +9,8 @@ published rows:
   (b) GDAL: `ogr2ogr -f GeoJSON` of the same rows and columns, reading the database directly;
   (c) the floor: psql `\\copy` of StepFree's feature SQL, one feature per row, to a file (no HTTP, no Python),
       with the session settings StepFree's export uses (UTC, JIT off).
-It prints the best of --repeat runs of each, the ratios to ogr2ogr and the floor, and the peak RSS (VmHWM)
+It prints the median and range of --repeat runs of each, the ratios to ogr2ogr and the floor (median and range
+of the run-by-run ratios), and the peak RSS (VmHWM)
 of the gunicorn worker that served the exports.
 """
 
@@ -18,6 +19,7 @@ import os
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,14 +117,13 @@ def run_size(places: int, repeat: int, workdir: Path) -> dict:
         subprocess.run(["curl", "-sf", "-o", "/dev/null", f"{server.base}/export/places.geojson?bbox=9.4,47,9.7,47.3"],
                        check=True)
         rss_before = server.peak_rss_mb()
-        best = {}
+        runs: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(repeat):
             for name, command in commands.items():
                 outputs[name].unlink(missing_ok=True)
                 if name == "stepfree":
                     command = ["curl", "-sf", "-o", str(outputs[name]), f"{server.base}/export/places.geojson"]
-                seconds = _timed(command, pg_env if name != "stepfree" else None)
-                best[name] = min(seconds, best.get(name, float("inf")))
+                runs[name].append(_timed(command, pg_env if name != "stepfree" else None))
         rss_peak = server.peak_rss_mb()
     finally:
         server.stop()
@@ -131,20 +132,28 @@ def run_size(places: int, repeat: int, workdir: Path) -> dict:
         features = sum(1 for line in f if line.startswith((b'{"type":"Feature"', b',{"type"')))
     for path in outputs.values():
         path.unlink(missing_ok=True)
-    return {"places": places, "seconds": best, "bytes": sizes, "features": features,
+    return {"places": places, "runs": runs, "bytes": sizes, "features": features,
             "rss_before": rss_before, "rss_peak": rss_peak}
 
 
 def report(result: dict) -> str:
-    s = result["seconds"]
-    lines = [f"{result['places']:,} places ({result['features']:,} published features exported)"]
+    """Medians and ranges over the runs; each ratio from the runs taken together (run i of one method against
+    run i of the other, interleaved in time), as its median and range."""
+    runs = result["runs"]
+    s = {name: statistics.median(times) for name, times in runs.items()}
+    lines = [f"{result['places']:,} places ({result['features']:,} published features exported), "
+             f"{len(runs['stepfree'])} runs each: median (min–max)"]
     for name, label in (("stepfree", "StepFree HTTP export (gunicorn + curl)"), ("ogr2ogr", "ogr2ogr -f GeoJSON"),
                         ("floor", "psql \\copy of the feature SQL (floor)")):
         mb = result["bytes"][name] / 1e6
-        lines.append(f"  {label:42s} {s[name]:7.2f} s  {mb:7.1f} MB  {mb / s[name]:6.1f} MB/s")
-    lines.append(f"  StepFree / ogr2ogr = {s['stepfree'] / s['ogr2ogr']:.2f}   "
-                 f"StepFree / floor = {s['stepfree'] / s['floor']:.2f}   "
-                 f"ogr2ogr / floor = {s['ogr2ogr'] / s['floor']:.2f}")
+        lines.append(f"  {label:42s} {s[name]:7.2f} s ({min(runs[name]):.2f}–{max(runs[name]):.2f})  {mb:7.1f} MB  "
+                     f"{mb / s[name]:6.1f} MB/s")
+
+    def ratio(a: str, b: str) -> str:
+        each = [x / y for x, y in zip(runs[a], runs[b], strict=True)]
+        return f"{statistics.median(each):.2f} ({min(each):.2f}–{max(each):.2f})"
+    lines.append(f"  StepFree / ogr2ogr = {ratio('stepfree', 'ogr2ogr')}   "
+                 f"StepFree / floor = {ratio('stepfree', 'floor')}   ogr2ogr / floor = {ratio('ogr2ogr', 'floor')}")
     lines.append(f"  StepFree worker peak RSS: {result['rss_peak']:.0f} MB "
                  f"(after warm-up, before the big exports: {result['rss_before']:.0f} MB)")
     return "\n".join(lines)
@@ -154,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--places", type=int, nargs="+", default=[DEFAULT_PLACES],
                         help="database sizes to measure (default 1,000,000)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each method; the best is reported")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each method; medians and ranges reported")
     args = parser.parse_args(argv)
     for tool in ("curl", "ogr2ogr", "psql"):
         if shutil.which(tool) is None:

@@ -138,7 +138,11 @@ RECORD_MEANINGS = {
                                 "key for the wheelchair value; or null."),
 }
 RECORD_PROPERTIES = tuple(RECORD_MEANINGS)
-FEATURE_PROPERTIES = tuple(f.property for f in PUBLIC_FIELDS) + RECORD_PROPERTIES
+# Every full feature carries these; the details' properties come after them only on a place with at least one
+# known detail (most places have none: a dozen nulls each would swell the exports).
+BASE_PROPERTIES = tuple(f.property for f in PUBLIC_FIELDS if f.key not in DETAIL_FIELDS) + RECORD_PROPERTIES
+DETAIL_PROPERTIES = tuple(FIELDS[k].property for k in DETAIL_FIELDS)
+FEATURE_PROPERTIES = BASE_PROPERTIES + DETAIL_PROPERTIES
 MAP_PROPERTIES = tuple(f.property for f in MAP_FIELDS)
 # The names the map API used before it spoke OSM's keys, sent beside them for one more release (until 0.3).
 DEPRECATED_ALIASES = {k: FIELDS[k].property for k in ("toilets_wheelchair", "description")}

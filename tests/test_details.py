@@ -132,7 +132,14 @@ def _with_details(session, place):
 
 def test_details_are_in_the_full_feature_under_their_osm_keys(client, session, place):
     properties = client.get(f"/api/places/{place.id}").get_json(force=True)["properties"]
-    assert all(properties[FIELDS[key].osm_key] is None for key in DETAIL_FIELDS)
+    # A place with no known detail carries none of their keys (not a dozen nulls)...
+    assert not {FIELDS[key].osm_key for key in DETAIL_FIELDS} & set(properties)
+    # ...one with any known detail carries them all, null where unknown.
+    place.hearing_loop = "yes"
+    session.commit()
+    properties = client.get(f"/api/places/{place.id}").get_json(force=True)["properties"]
+    assert {k: properties[FIELDS[k].osm_key] for k in DETAIL_FIELDS} == {k: "yes" if k == "hearing_loop" else None
+                                                                      for k in DETAIL_FIELDS}
     _with_details(session, place)
     properties = client.get(f"/api/places/{place.id}").get_json(force=True)["properties"]
     assert {k: properties[FIELDS[k].osm_key] for k in DETAIL_FIELDS} == {

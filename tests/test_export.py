@@ -8,7 +8,7 @@ import pytest
 from app.services import moderation
 from app.services.places import apply_change, get_place
 from app.services.submissions import Submitter, hash_device_token, submit_new_place, submit_status
-from geo.geojson import FEATURE_PROPERTIES
+from geo.fields import BASE_PROPERTIES
 from tests.factories import make_place, make_user
 
 DEVICE_TOKEN = "device-token-export"
@@ -42,7 +42,7 @@ def test_export_geojson_is_an_rfc7946_feature_collection(client, session):
     assert feature["geometry"] == {"type": "Point", "coordinates": [9.5212345, 47.1412345]}
     assert "crs" not in collection
     properties = feature["properties"]
-    assert tuple(properties) == FEATURE_PROPERTIES
+    assert tuple(properties) == BASE_PROPERTIES  # no detail known: the details' keys are left out
     assert properties["name"] == "Café Löwen" and properties["wheelchair"] == "limited"
     assert properties["toilets:wheelchair"] == "yes"
     assert properties["wheelchair:description"] == 'Ramp "left", 6 % slope'
@@ -137,7 +137,7 @@ def test_export_contains_no_personal_data(client, session):
                        "actor", "moderator"):
             assert secret not in text, f"{secret!r} appears in {path}"
     _, collection = _download(client)
-    assert set(collection["features"][0]["properties"]) == set(FEATURE_PROPERTIES)
+    assert set(collection["features"][0]["properties"]) == set(BASE_PROPERTIES)
 
 
 def test_export_geojsonl_has_one_feature_per_line(client, session):

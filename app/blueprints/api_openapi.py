@@ -11,9 +11,9 @@ from app.queries.check import CHECK_LIMIT_MAX
 from app.queries.map import CLUSTER_SPAN, MAX_CLUSTERS
 from geo.categories import CATEGORY_KEYS
 from geo.fields import (
+    BASE_PROPERTIES,
     DEPRECATED_ALIASES,
     DETAIL_FIELDS,
-    FEATURE_PROPERTIES,
     FIELDS,
     MAP_FIELDS,
     NAME_MAX,
@@ -195,7 +195,7 @@ def _schemas(limit_max: int) -> dict:
                 "type": {"type": "string", "enum": ["Feature"]}, "id": place_id, "geometry": point,
                 "properties": {
                     "type": "object",
-                    "required": [*FEATURE_PROPERTIES, "category_label", "wheelchair_label", "toilets_label",
+                    "required": [*BASE_PROPERTIES, "category_label", "wheelchair_label", "toilets_label",
                                  "version", "your_pending"],
                     "properties": {
                         **full_properties,

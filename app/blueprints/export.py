@@ -10,7 +10,7 @@ from app.errors import AppError, ValidationError, error_response
 from app.params import place_filters
 from app.queries.export import PROFILES, PlaceFilters, open_export, snapshot_bind
 from geo.categories import CATEGORIES
-from geo.fields import DEPRECATED_ALIASES, MAP_PROPERTIES, PUBLIC_FIELDS, RECORD_MEANINGS
+from geo.fields import DEPRECATED_ALIASES, DETAIL_PROPERTIES, MAP_PROPERTIES, PUBLIC_FIELDS, RECORD_MEANINGS
 from geo.geojson import LICENSE_URL, OSM_ATTRIBUTION
 from geo.vocabulary import WHEELCHAIR_VALUES
 
@@ -61,6 +61,7 @@ def _data_page(error: AppError | None = None) -> str:
     return render_template("data.html", error=error, feature_count_header=FEATURE_COUNT_HEADER,
                            categories=CATEGORIES, wheelchair_values=WHEELCHAIR_VALUES,
                            public_fields=PUBLIC_FIELDS, record_meanings=RECORD_MEANINGS,
+                           detail_properties=DETAIL_PROPERTIES,
                            map_properties=MAP_PROPERTIES, deprecated_aliases=DEPRECATED_ALIASES,
                            osm_attribution=OSM_ATTRIBUTION, license_url=LICENSE_URL)
 
