@@ -155,8 +155,12 @@ def _plural_samples(code: str) -> tuple[int, ...]:
     return tuple(samples[i] for i in range(count))
 
 
+@cache
 def catalog_version(code: str) -> str:
-    """Changes whenever the language's catalog or the scripts' messages change: the script URL's ?v=."""
+    """Changes whenever the language's catalog or the scripts' messages change: the script URL's ?v=.
+
+    Every page asks for it; the catalogs are compiled at start-up and the scripts are files of this release, so
+    one reading per process is enough (like script_messages)."""
     digest = hashlib.sha256(json.dumps(script_messages()).encode())
     mo = TRANSLATIONS / code / "LC_MESSAGES" / "messages.mo"
     if mo.exists():
