@@ -9,6 +9,7 @@ from app.errors import register_error_handlers
 from app.extensions import CookieSessions, csrf, limiter, login_manager
 from app.i18n import init_i18n
 from app.inputs import init_input_guard
+from app.photos import init_photo_store
 from app.policy import ModerationPolicy
 from app.security import init_security
 from app.static_files import init_static_files
@@ -41,6 +42,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     # Trust thresholds, lease and undo window: read once here and handed to the services by the views.
     app.extensions["moderation_policy"] = ModerationPolicy.from_config(app.config)
+    init_photo_store(app)
     app.session_interface = CookieSessions()
     init_security(app)
     init_input_guard(app)
@@ -70,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
         health,
         language,
         me,
+        media,
         moderate,
         ogc,
         pages,
@@ -84,7 +87,7 @@ def _register_blueprints(app: Flask) -> None:
         pages.bp,
         check.bp, events.bp, me.bp, stats.bp,
         export.bp, ogc.bp,
-        health.bp, pwa.bp, language.bp,
+        health.bp, pwa.bp, language.bp, media.bp,
         moderate.bp, place_pages.bp,
     ]
     for blueprint in blueprints:
@@ -92,7 +95,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from app.cli import demo, osm, schema, users
+    from app.cli import demo, osm, photos, schema, users
     from app.cli import export as export_cli
     commands = [
         users.register,
@@ -100,6 +103,7 @@ def _register_cli(app: Flask) -> None:
         schema.register,
         export_cli.register,
         osm.register,
+        photos.register,
     ]
     for register in commands:
         register(app)

@@ -56,8 +56,10 @@ class Config:
     CLAIM_LEASE_SECONDS: int = 600
     UNDO_WINDOW_SECONDS: int = 300
     API_PLACES_LIMIT_MAX: int = 2000
-    # Request bodies above this many bytes answer 413 before they are read.
+    # Request bodies above this many bytes answer 413 before they are read (a photo's upload: app/photos.py).
     MAX_CONTENT_LENGTH: int = 256 * 1024
+    # Photos' files (app/photos.py), named by their content. Empty: the "media" folder in Flask's instance folder.
+    MEDIA_ROOT: str = ""
     # A database statement running longer than this fails (ms); 0 for no limit. Exports and imports run long
     # statements: a limit suits a process that serves only the map and the API.
     DATABASE_STATEMENT_TIMEOUT_MS: int = 0

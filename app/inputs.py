@@ -14,6 +14,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import NotFound, ValidationError
 from app.params import INT4_MAX
+from app.photos import UPLOAD_MAX_BYTES, photo_too_large
+
+# The routes that take a photo's file: their bodies may be as large as a photo (app/photos.py).
+PHOTO_ENDPOINTS = ("api.submit_photo",)
 
 JSON_MAX_DEPTH = 8
 
@@ -28,6 +32,10 @@ def init_input_guard(app: Flask) -> None:
     @app.before_request
     def refuse_unstorable_text():
         limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.endpoint in PHOTO_ENDPOINTS:
+            limit = request.max_content_length = UPLOAD_MAX_BYTES
+            if request.content_length and request.content_length > limit:
+                raise photo_too_large()
         if limit and request.content_length and request.content_length > limit:
             # Answer before reading: a 100 MB body is refused by its header, not after it arrived.
             raise RequestEntityTooLarge()

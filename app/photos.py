@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -32,6 +33,7 @@ from app.errors import AppError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_BYTES = 15 * 1024 * 1024          # a phone camera's JPEG is 2–8 MB
+UPLOAD_MAX_BYTES = MAX_BYTES + 64 * 1024  # the photo and the form around it
 MAX_PIXELS = 50_000_000               # 50 megapixels: more than any phone camera, far below a bomb
 LONG_EDGE = 2048
 THUMB_EDGE = 400
@@ -70,8 +72,7 @@ def content_name(data: bytes) -> str:
 def _open_checked(data: bytes) -> Image.Image:
     """The image in `data`, refused unless it is a JPEG, PNG or WebP within the limits (read from its header)."""
     if len(data) > MAX_BYTES:
-        raise PhotoRefused(_("The photo is too large: at most %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)),
-                           "photo_too_large", 413)
+        raise photo_too_large()
     try:
         with warnings.catch_warnings():
             # Pillow warns above its own limit and refuses at twice it; StepFree's limit is checked below.
@@ -89,6 +90,11 @@ def _open_checked(data: bytes) -> Image.Image:
     if width * height > MAX_PIXELS:
         raise _too_many_pixels()
     return image
+
+
+def photo_too_large() -> PhotoRefused:
+    return PhotoRefused(_("The photo is too large: at most %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)),
+                        "photo_too_large", 413)
 
 
 def _too_many_pixels() -> PhotoRefused:
@@ -175,3 +181,17 @@ class LocalPhotoStore:
 def _is_content_name(name: str) -> bool:
     stem, dot, extension = name.partition(".")
     return dot == "." and extension == "jpg" and len(stem) == 64 and all(c in "0123456789abcdef" for c in stem)
+
+
+def init_photo_store(app) -> None:
+    """The photo store the app uses: local files under MEDIA_ROOT (default: the instance folder's "media").
+
+    A deployment with an object store sets `app.extensions["photo_store"]` to its own PhotoStore after
+    create_app (README: "Photos and where they are stored")."""
+    root = app.config.get("MEDIA_ROOT") or os.path.join(app.instance_path, "media")
+    app.config["MEDIA_ROOT"] = root
+    app.extensions["photo_store"] = LocalPhotoStore(root)
+
+
+def photo_store() -> PhotoStore:
+    return current_app.extensions["photo_store"]

@@ -16,6 +16,9 @@ from geo.vocabulary import (
     DOOR_WIDTH_MAX_CM,
     DOOR_WIDTH_MIN_CM,
     HEARING_LOOP_VALUES,
+    PHOTO_LICENCES,
+    PHOTO_PROBLEMS,
+    PHOTO_SUBJECTS,
     PROBLEM_LABELS,
     RAMP_VALUES,
     STEP_COUNT_MAX,
@@ -108,6 +111,10 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("hidden", N_("Hidden"), "flag", default=False),
     Field("problem", N_("Problem"), "choice", REPORT_PROBLEMS),
     Field("note", N_("Note"), "text", max_length=REPORT_NOTE_MAX),
+    # A photo's submission and its reports (issue 14): the file itself is never a field (app/photos.py).
+    Field("subject", N_("What the photo shows"), "choice", PHOTO_SUBJECTS),
+    Field("licence", N_("Licence"), "choice", PHOTO_LICENCES),
+    Field("photo_problem", N_("Problem with the photo"), "choice", PHOTO_PROBLEMS),
 )}
 
 # The description's meaning says its limit in its words (one message for translators): keep them in step.
@@ -177,6 +184,10 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
     # The entrance, toilet and parking details; the toilet's main question comes with them on the sheet.
     # The details, with the wheelchair answer they support (or the volunteer's own), decided as one.
     Kind("details", N_("Details"), optional=(*DETAIL_FIELDS, "wheelchair", "toilets_wheelchair"), needs_one=True),
+    # A photo of the place: approving it shows the photo, changing none of the place's values (services/photos.py).
+    Kind("photo", N_("Photo"), required=("subject", "licence"), applies=False),
+    # A visitor's report about a shown photo; approving it removes the photo.
+    Kind("photo_report", N_("Photo report"), required=("photo_problem",), optional=("note",), applies=False),
 )}
 SUBMISSION_KINDS = tuple(KINDS)
 

@@ -62,7 +62,7 @@ ACTION_LABELS = {
     "unhide": N_("Showed a place again"), "dismiss": N_("Dismissed a report"), "correct": N_("Corrected a place"),
     "ban": N_("Banned"), "unban": N_("Lifted a ban"), "role_change": N_("Changed a role"),
     "auto_approve": N_("Saved at once (trusted volunteer)"), "import": N_("Imported from OpenStreetMap"),
-    "import_conflict": N_("Import conflict"), "reopen": N_("Reopened by votes"),
+    "import_conflict": N_("Import conflict"), "reopen": N_("Reopened by votes"), "remove_photo": N_("Removed a photo"),
 }
 ROLE_LABELS = {"volunteer": N_("Volunteer"), "organiser": N_("Organiser"), "moderator": N_("Moderator"),
                "admin": N_("Administrator")}
@@ -91,3 +91,24 @@ DETAIL_VALUE_LABELS = {
     "hearing_loop": {"yes": N_("Hearing loop"), "no": N_("No hearing loop"),
                      "limited": N_("Hearing loop in some places")},
 }
+
+# Photos (issue 14): what one shows, under which licence the volunteer gave it, and what a visitor may report.
+PHOTO_SUBJECT_LABELS = {"entrance": N_("Entrance"), "toilet": N_("Toilet"), "parking": N_("Parking"),
+                        "inside": N_("Inside")}
+# As an image's alt text: "Photo of the entrance".
+PHOTO_ALT_TEXTS = {"entrance": N_("Photo of the entrance"), "toilet": N_("Photo of the toilet"),
+                   "parking": N_("Photo of the parking"), "inside": N_("Photo of the inside")}
+PHOTO_SUBJECTS = tuple(PHOTO_SUBJECT_LABELS)
+# SPDX identifiers; the volunteer chooses one when sending (no default: it is their consent).
+PHOTO_LICENCE_LABELS = {"CC-BY-SA-4.0": N_("CC BY-SA 4.0 (credit and share alike)"),
+                        "CC0-1.0": N_("CC0 (public domain)")}
+PHOTO_LICENCE_URLS = {"CC-BY-SA-4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
+                      "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/"}
+PHOTO_LICENCES = tuple(PHOTO_LICENCE_LABELS)
+PHOTO_PROBLEM_LABELS = {"privacy": N_("Shows people or private details"), "wrong_place": N_("Not this place"),
+                        "offensive": N_("Offensive or spam"), "unclear": N_("Does not show the access"),
+                        "other": N_("Something else")}
+PHOTO_PROBLEMS = tuple(PHOTO_PROBLEM_LABELS)
+# Why a photo's files were deleted: a problem a moderator found, or the photo was never accepted (pruned).
+PHOTO_REMOVAL_LABELS = {**PHOTO_PROBLEM_LABELS, "not_accepted": N_("Not accepted by a moderator")}
+PHOTO_REMOVAL_REASONS = tuple(PHOTO_REMOVAL_LABELS)

@@ -7,6 +7,7 @@ Session into an External Transaction").
 
 import os
 import re
+import tempfile
 import uuid
 from contextlib import contextmanager
 
@@ -26,6 +27,8 @@ from tests.pgcluster import TempCluster
 from tests.servers import serving
 
 TEST_PASSWORD = "correct horse battery"
+# Photos sent in tests land here (one folder per test run), never in the instance folder.
+TEST_MEDIA_ROOT = tempfile.mkdtemp(prefix="stepfree-media-")
 TABLES = ("moderation_events", "votes", "check_skips", "notices", "event_participants", "mapping_events",
           "revisions", "submissions", "device_bans", "places", "users")
 
@@ -122,7 +125,8 @@ def count_queries(connection):
 
 
 def make_test_config(database_url: str, **overrides) -> Config:
-    config = Config(DATABASE_URL=database_url, SECRET_KEY="test-secret-key", TILE_URL="/tiles/{z}/{x}/{y}.png")
+    config = Config(DATABASE_URL=database_url, SECRET_KEY="test-secret-key", TILE_URL="/tiles/{z}/{x}/{y}.png",
+                    MEDIA_ROOT=TEST_MEDIA_ROOT)
     for key, value in overrides.items():
         setattr(config, key, value)
     return config

@@ -7,9 +7,9 @@ redirect, a 403 or a 500.
 
 import pytest
 
-from app.services.submissions import Submitter, hash_device_token, submit_status
+from app.services.submissions import Submitter, hash_device_token, submit_photo, submit_status
 from tests.conftest import csrf_token_from
-from tests.factories import make_place, make_user
+from tests.factories import camera_jpeg, make_place, make_user
 
 PREFIXES = ("/moderate", "/admin")
 RANK = {"anonymous": -1, "volunteer": 0, "organiser": 1, "moderator": 2, "admin": 3}
@@ -50,8 +50,11 @@ def test_authorization_by_role_over_every_route(app, client, session, auth, role
         target = make_user(session)
         submission = submit_status(session, Submitter(device_hash=hash_device_token("authz")), place.id,
                                    {"wheelchair": "yes"})
+        photo = submit_photo(session, Submitter(device_hash=hash_device_token("authz")), place.id, camera_jpeg(),
+                             {"subject": "entrance", "licence": "CC0-1.0"}, app.extensions["photo_store"])
         session.commit()
-    ids = {"submission_id": submission.id, "place_id": place.id, "user_id": target.id}
+    ids = {"submission_id": submission.id, "place_id": place.id, "user_id": target.id,
+           "photo_id": photo.proposed["photo_id"]}
     if role != "anonymous":
         auth.login_as(role)
     token = csrf_token_from(client.get("/account/login").get_data(as_text=True))

@@ -14,9 +14,16 @@ import pytest
 from app.i18n import LANGUAGE_COOKIE as LANGUAGE_COOKIE_NAME
 from app.services import events as event_service
 from app.services import moderation
-from app.services.submissions import Submitter, hash_device_token, submit_report, submit_status
+from app.services.submissions import (
+    Submitter,
+    hash_device_token,
+    submit_photo,
+    submit_photo_report,
+    submit_report,
+    submit_status,
+)
 from tests.conftest import csrf_token_from
-from tests.factories import make_place, make_user
+from tests.factories import camera_jpeg, make_place, make_user
 from tests.test_events import _fields
 from tests.test_i18n import PLACEHOLDER, _read, extracted
 
@@ -60,8 +67,9 @@ def runs():
     return english_runs(extracted(), _read(LANGUAGE))
 
 
-def _world(session):
-    """A little of everything the pages show: places, a pending answer, a report, a decision, an event."""
+def _world(session, store):
+    """A little of everything the pages show: places, a pending answer, a report, a decision, an event, a shown
+    photo with a report about it, and a photo waiting for review."""
     admin = make_user(session, role="admin", email="verwaltung@example.org", display_name="Verwaltung")
     device = Submitter(device_hash=hash_device_token("geraet-" + "x" * 32))
     cafe = make_place(session, name="Bäckerei Huber", wheelchair="limited", description="Rampe am Seiteneingang")
@@ -70,18 +78,25 @@ def _world(session):
     submit_report(session, device, museum.id, {"problem": "closed"})
     decided = submit_status(session, Submitter(user=make_user(session)), museum.id, {"wheelchair": "no"})
     moderation.approve(session, decided.id, admin)
+    shown = submit_photo(session, device, cafe.id, camera_jpeg(), {"subject": "entrance", "licence": "CC0-1.0"},
+                         store)
+    moderation.approve(session, shown.id, admin)
+    photo_report = submit_photo_report(session, device, shown.proposed["photo_id"], {"problem": "unclear"})
+    new_photo = submit_photo(session, device, cafe.id, camera_jpeg((640, 480)),
+                             {"subject": "toilet", "licence": "CC-BY-SA-4.0"}, store)
     event = event_service.create_event(session, admin, _fields(name="Kartierung Vaduz", slug="kartierung-vaduz",
                                                                    description="Treffpunkt am Rathaus."))
     session.commit()
-    return admin, cafe, pending, event
+    return admin, cafe, pending, event, [photo_report.id, new_photo.id]
 
 
-def _pages(cafe, pending, event) -> list[str]:
+def _pages(cafe, pending, event, photo_reviews) -> list[str]:
     return [
         "/", "/check", "/me", "/notices", "/my/submissions", "/stats", "/data", "/events", "/events/new",
         f"/events/{event.slug}", f"/events/{event.slug}/edit", f"/places/{cafe.id}",
         "/account/", "/admin/users", "/moderate", "/moderate/log", f"/moderate/submissions/{pending.id}",
         f"/moderate/ban?device={pending.device_hash}",
+        *(f"/moderate/submissions/{submission_id}" for submission_id in photo_reviews),
         "/ogc?f=html", "/ogc/conformance?f=html", "/ogc/collections?f=html", "/ogc/collections/places?f=html",
         "/ogc/collections/places/queryables?f=html", "/ogc/collections/places/items?f=html",
         f"/ogc/collections/places/items/{cafe.id}?f=html", "/no/such/page",
@@ -99,12 +114,12 @@ def _signed_in_client(app, admin):
 
 
 def test_every_page_in_german_has_no_english_sentence(app, session, runs):
-    admin, cafe, pending, event = _world(session)
+    admin, cafe, pending, event, photo_reviews = _world(session, app.extensions["photo_store"])
     signed_in = _signed_in_client(app, admin)
     visitor = app.test_client()
     visitor.set_cookie(LANGUAGE_COOKIE_NAME, LANGUAGE)
     found = {}
-    for client, pages in ((signed_in, _pages(cafe, pending, event)),
+    for client, pages in ((signed_in, _pages(cafe, pending, event, photo_reviews)),
                           (visitor, ["/", "/account/login", "/account/register", "/check", "/me"])):
         for path in pages:
             answer = client.get(path)

@@ -14,26 +14,9 @@ from app.photos import (
     clean_photo,
     content_name,
 )
+from tests.factories import GPS_IFD, MAKE, MODEL, ORIENTATION, camera_jpeg, decompression_bomb
 
 pytestmark = pytest.mark.usefixtures("app_context")
-
-GPS_IFD = 0x8825
-ORIENTATION = 0x0112
-MAKE, MODEL = 0x010F, 0x0110
-
-
-def _jpeg_with_gps(size=(1200, 900), orientation: int | None = None) -> bytes:
-    """A camera's JPEG: GPS position, device make and model, and optionally an orientation tag."""
-    image = Image.new("RGB", size, (200, 60, 40))
-    image.paste((20, 90, 200), (0, 0, size[0] // 2, size[1] // 3))  # a corner to tell the orientation by
-    exif = Image.Exif()
-    exif[MAKE], exif[MODEL] = "PhoneMaker", "Pocket 12"
-    exif[GPS_IFD] = {1: "N", 2: (47.0, 8.0, 28.0), 3: "E", 4: (9.0, 31.0, 16.0)}
-    if orientation:
-        exif[ORIENTATION] = orientation
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif, quality=90)
-    return out.getvalue()
 
 
 def _read(data: bytes) -> Image.Image:
@@ -43,7 +26,7 @@ def _read(data: bytes) -> Image.Image:
 
 
 def test_a_jpeg_with_gps_comes_back_without_any_exif():
-    original = _jpeg_with_gps()
+    original = camera_jpeg()
     assert _read(original).getexif().get_ifd(GPS_IFD)  # the fixture does carry a position
     photo = clean_photo(original)
     for data in (photo.image, photo.thumbnail):
@@ -56,17 +39,17 @@ def test_a_jpeg_with_gps_comes_back_without_any_exif():
 
 def test_the_cameras_orientation_is_applied_to_the_pixels():
     # Orientation 6: the camera was turned; the stored pixels are landscape, shown as portrait.
-    photo = clean_photo(_jpeg_with_gps(size=(1200, 900), orientation=6))
+    photo = clean_photo(camera_jpeg(size=(1200, 900), orientation=6))
     assert (photo.width, photo.height) == (900, 1200)
     image = _read(photo.image)
     assert image.size == (900, 1200) and ORIENTATION not in image.getexif()
 
 
 def test_large_photos_are_resized_with_a_thumbnail_beside():
-    photo = clean_photo(_jpeg_with_gps(size=(4032, 3024)))
+    photo = clean_photo(camera_jpeg(size=(4032, 3024)))
     assert max(photo.width, photo.height) == LONG_EDGE and (photo.width, photo.height) == (2048, 1536)
     assert max(_read(photo.thumbnail).size) == THUMB_EDGE
-    small = clean_photo(_jpeg_with_gps(size=(640, 480)))
+    small = clean_photo(camera_jpeg(size=(640, 480)))
     assert (small.width, small.height) == (640, 480)  # never enlarged
 
 
@@ -90,22 +73,15 @@ def test_other_image_types_and_broken_files_are_refused():
     with pytest.raises(PhotoRefused) as caught:
         clean_photo(out.getvalue())
     assert caught.value.code == "not_an_image"
-    truncated = _jpeg_with_gps()[:600]
+    truncated = camera_jpeg()[:600]
     with pytest.raises(PhotoRefused) as caught:
         clean_photo(truncated)
     assert caught.value.code == "not_an_image"
 
 
-def _bomb(width: int, height: int) -> bytes:
-    """A tiny PNG that unpacks to width × height pixels (a decompression bomb)."""
-    out = io.BytesIO()
-    Image.new("1", (width, height)).save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("width, height", [(8000, 8000), (20000, 20000)])
 def test_a_decompression_bomb_is_refused_before_its_pixels_are_read(width, height):
-    data = _bomb(width, height)
+    data = decompression_bomb(width, height)
     assert len(data) < 200_000 and width * height > MAX_PIXELS
     with pytest.raises(PhotoRefused) as caught:
         clean_photo(data)
@@ -121,8 +97,8 @@ def test_too_many_bytes_are_refused():
 
 def test_store_keeps_files_by_content_once_and_refuses_other_names(tmp_path):
     store = LocalPhotoStore(tmp_path)
-    photo = clean_photo(_jpeg_with_gps())
-    again = clean_photo(_jpeg_with_gps())
+    photo = clean_photo(camera_jpeg())
+    again = clean_photo(camera_jpeg())
     assert photo.name == again.name == content_name(photo.image)  # the same photo is the same file
     store.put(photo.name, photo.image)
     store.put(again.name, again.image)

@@ -10,6 +10,7 @@ import json
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from app import abuse, validation
 from app.blueprints.api_openapi import OPENAPI, openapi_document
@@ -28,10 +29,11 @@ from app.params import (
     int_param,
     wheelchair_param,
 )
+from app.photos import photo_store
 from app.policy import current_policy
 from app.queries import export as export_queries
 from app.queries import map as map_queries
-from app.services import submissions
+from app.services import photos, submissions
 from app.urls import external_url
 from geo import suggest
 from geo.categories import CATEGORY_BY_KEY
@@ -83,14 +85,19 @@ def _json_body() -> dict:
 def _created(submission) -> tuple[Response, int]:
     state = submission.state
     updated = submission.updated_by_repeat
-    if state == "approved":
+    if submission.kind == "photo":
+        message = _("Thank you. Your photo is shown once a moderator has approved it.")
+    elif state == "approved":
         message = _("Saved. The map shows it now.")
     elif updated:
         message = _("Your earlier answer, still waiting for review, now says this. A moderator will check it soon.")
     else:
         message = _("Sent for review. A moderator will check it soon.")
-    return jsonify({"id": submission.id, "kind": submission.kind, "state": state, "place_id": submission.place_id,
-                    "updated": updated, "message": message}), 201
+    answer = {"id": submission.id, "kind": submission.kind, "state": state, "place_id": submission.place_id,
+              "updated": updated, "message": message}
+    if submission.kind in ("photo", "photo_report"):
+        answer["photo_id"] = submission.proposed["photo_id"]
+    return jsonify(answer), 201
 
 
 @bp.get("/places")
@@ -147,15 +154,17 @@ def place(place_id: int):
         "version": version,
         # Only the visitor's own pending work, and only what they need to know: that it awaits review.
         "your_pending": [{"kind": s.kind, "submitted_at": s.created_at.isoformat()} for s in pending],
+        # Approved photos only, each with its licence and credit (app/services/photos.py).
+        "photos": [photos.photo_view(photo) for photo in photos.shown_photos(session, place_id)],
         **{old: properties[new] for old, new in DEPRECATED_ALIASES.items()},
     })
     feature["links"] = [{"rel": "alternate", "type": "text/html", "href": url_for("pages.index", place=place_id)}]
     return Response(json.dumps(feature), mimetype="application/geo+json")
 
 
-def _submit(store) -> tuple[Response, int]:
-    """Run one submission service on the JSON body for the current visitor, commit, and answer 201."""
-    body = _json_body()
+def _submit(store, read_body=_json_body) -> tuple[Response, int]:
+    """Run one submission service on the body for the current visitor, commit, and answer 201."""
+    body = read_body()
     submitter = current_submitter()
     if submitter.user is None and g.get("banned_account_id") is not None:
         abuse.pause_network()
@@ -217,6 +226,39 @@ def submit_report(place_id: int):
 @limited
 def submit_correction(place_id: int):
     return _submit_change(submissions.submit_correction, place_id)
+
+
+def _photo_form() -> dict:
+    """A photo's upload: a multipart form, which any site could send from a plain HTML form, so it must carry
+    the page's CSRF token (header X-CSRFToken, or field csrf_token) and, when the browser says, come from here."""
+    if request.mimetype != "multipart/form-data":
+        raise AppError(_("Send the photo as multipart/form-data with the file in the field photo."), "Content-Type",
+                       code="unsupported_media_type", status=415)
+    origin = request.headers.get("Origin")
+    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+        raise AppError(_("Cross-site requests are not accepted."), "Origin", code="cross_origin", status=403)
+    try:
+        csrf.protect()
+    except CSRFError:
+        raise Forbidden(_("Send the page's CSRF token in the X-CSRFToken header: reload the page and try again."),
+                        "X-CSRFToken", code="csrf_failed") from None
+    upload = request.files.get("photo")
+    return {"photo": upload.read() if upload else None, "subject": request.form.get("subject"),
+            "licence": request.form.get("licence")}
+
+
+@bp.post("/places/<int:place_id>/photos")
+@limited
+def submit_photo(place_id: int):
+    return _submit(lambda session, submitter, form: submissions.submit_photo(
+        session, submitter, place_id, form["photo"], form, photo_store()), read_body=_photo_form)
+
+
+@bp.post("/photos/<int:photo_id>/reports")
+@limited
+def submit_photo_report(photo_id: int):
+    return _submit(lambda session, submitter, body: submissions.submit_photo_report(
+        session, submitter, photo_id, body))
 
 
 @bp.get("/openapi.json")

@@ -23,7 +23,15 @@ from geo.fields import (
     Field,
 )
 from geo.suggest import REASONS as SUGGEST_REASONS
-from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES, TOILETS_VALUES, WHEELCHAIR_VALUES
+from geo.vocabulary import (
+    DESCRIPTION_MAX,
+    OSM_TYPES,
+    PHOTO_LICENCES,
+    PHOTO_PROBLEMS,
+    PHOTO_SUBJECTS,
+    TOILETS_VALUES,
+    WHEELCHAIR_VALUES,
+)
 
 # Fields whose values have a named schema of their own.
 SCHEMA_NAMES = {"wheelchair": "Wheelchair", "toilets_wheelchair": "ToiletsWheelchair", "category": "Category"}
@@ -196,7 +204,7 @@ def _schemas(limit_max: int) -> dict:
                 "properties": {
                     "type": "object",
                     "required": [*BASE_PROPERTIES, "category_label", "wheelchair_label", "toilets_label",
-                                 "version", "your_pending"],
+                                 "version", "your_pending", "photos"],
                     "properties": {
                         **full_properties,
                         **aliases,
@@ -211,6 +219,9 @@ def _schemas(limit_max: int) -> dict:
                                                   "description": "OSM's check date: the day of last_verified_at."},
                         "osm_type": {"type": "string", "enum": list(OSM_TYPES), "nullable": True},
                         "osm_id": {"type": "integer", "nullable": True},
+                        "photos": {
+                            "type": "array", "description": "Photos a moderator approved, oldest first.",
+                            "items": _ref("Photo")},
                         "your_pending": {
                             "type": "array", "description": "This visitor's own submissions awaiting review.",
                             "items": {"type": "object", "required": ["kind", "submitted_at"], "properties": {
@@ -238,6 +249,43 @@ def _schemas(limit_max: int) -> dict:
                                            "is still waiting for review: that submission (same `id`) was updated "
                                            "with these values instead of adding another."},
                 "message": {"type": "string", "description": "What happens next, for the person who sent it."},
+                "photo_id": {**place_id, "description": "For a photo or a photo's report: the photo's id."},
+            },
+        },
+        "Photo": {
+            "type": "object",
+            "required": ["id", "subject", "subject_label", "alt", "licence", "licence_label", "licence_url", "credit",
+                         "url", "thumbnail_url", "width", "height", "thumbnail_width", "thumbnail_height"],
+            "properties": {
+                "id": place_id,
+                "subject": {"type": "string", "enum": list(PHOTO_SUBJECTS)},
+                "subject_label": {"type": "string"}, "alt": {"type": "string", "description": "Alt text."},
+                "licence": {"type": "string", "enum": list(PHOTO_LICENCES), "description": "An SPDX identifier."},
+                "licence_label": {"type": "string"}, "licence_url": {"type": "string", "format": "uri"},
+                "credit": {"type": "string", "nullable": True,
+                           "description": "The author's public name; null: credit \"StepFree contributors\"."},
+                "url": {"type": "string", "description": "The photo (JPEG, long edge at most 2048 px)."},
+                "thumbnail_url": {"type": "string", "description": "A thumbnail (long edge at most 400 px)."},
+                "width": {"type": "integer"}, "height": {"type": "integer"},
+                "thumbnail_width": {"type": "integer"}, "thumbnail_height": {"type": "integer"},
+            },
+        },
+        "PhotoUpload": {
+            "type": "object", "required": ["photo", "subject", "licence"],
+            "properties": {
+                "photo": {"type": "string", "format": "binary",
+                          "description": "A JPEG, PNG or WebP image (checked by its content, at most 15 MB and 50 "
+                                         "megapixels). It is stored re-encoded, without EXIF, at most 2048 px."},
+                "subject": {"type": "string", "enum": list(PHOTO_SUBJECTS)},
+                "licence": {"type": "string", "enum": list(PHOTO_LICENCES),
+                            "description": "The sender's licence for the photo (CC BY-SA 4.0 or CC0)."},
+            },
+        },
+        "PhotoReport": {
+            "type": "object", "additionalProperties": False, "required": ["problem"],
+            "properties": {
+                "problem": {"type": "string", "enum": list(PHOTO_PROBLEMS)},
+                "note": _text(REPORT_NOTE_MAX, "What is wrong, in words; trimmed, blank is none."),
             },
         },
         "StatusSubmission": {
@@ -486,6 +534,28 @@ def openapi_document(server_url: str, *, limit_max: int, default_limit: int,
                 "responses": {"200": {"description": "The suggestion and its reason.",
                                       "content": {JSON: {"schema": _ref("SuggestedStatus")}}},
                               **_errors("400", "403", "413", "415")}}},
+            "/places/{place_id}/photos": {"parameters": [place_id, {
+                "name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"},
+                "description": "The CSRF token of a StepFree page (its `csrf-token` meta element)."}], "post": {
+                "operationId": "submit_photo", "tags": ["submissions"],
+                "summary": "Send a photo of the place for review",
+                "description": "A multipart form, so it must carry the page's CSRF token in the `X-CSRFToken` "
+                               "header (a form any site could send otherwise). Every photo is reviewed by a "
+                               "moderator and shown only once approved.",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {
+                    "schema": _ref("PhotoUpload")}}},
+                "responses": {"201": {"description": "Stored for review.",
+                                      "content": {JSON: {"schema": _ref("SubmissionCreated")}}},
+                              **_errors("400", "403", "404", "413", "415", "429")}}},
+            "/photos/{photo_id}/reports": {"parameters": [{
+                "name": "photo_id", "in": "path", "required": True, "description": "A shown photo's id.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": INT4_MAX}}], "post": {
+                "operationId": "submit_photo_report", "tags": ["submissions"],
+                "summary": "Report a problem with a shown photo (people recognisable, another place, ...)",
+                "requestBody": {"required": True, "content": {JSON: {"schema": _ref("PhotoReport")}}},
+                "responses": {"201": {"description": "Stored for review.",
+                                      "content": {JSON: {"schema": _ref("SubmissionCreated")}}},
+                              **_errors("400", "403", "404", "413", "415", "429")}}},
             "/places/{place_id}/reports": {"parameters": [place_id], **_submission(
                 "submit_report", "Report a problem with a place", "Report", on_place=True, stale=False)},
             "/places/{place_id}/corrections": {"parameters": [place_id], **_submission(

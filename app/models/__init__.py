@@ -3,6 +3,7 @@
 from app.models.audit import MODERATION_ACTIONS, REVISION_SOURCES, ModerationEvent, Revision
 from app.models.base import Base
 from app.models.engagement import CheckSkip, EventParticipant, MappingEvent, Notice, Vote
+from app.models.photos import Photo
 from app.models.places import Place, PlaceGridCell
 from app.models.stats import (
     AreaCount,
@@ -20,6 +21,6 @@ __all__ = [
     "Base", "User", "DeviceBan", "ROLES", "Place", "PlaceGridCell", "Submission", "SUBMISSION_KINDS",
     "SUBMISSION_STATES",
     "REJECT_REASONS", "Revision", "ModerationEvent", "MODERATION_ACTIONS", "REVISION_SOURCES",
-    "Vote", "CheckSkip", "Notice", "MappingEvent", "EventParticipant",
+    "Photo", "Vote", "CheckSkip", "Notice", "MappingEvent", "EventParticipant",
     "PlaceCount", "AreaCount", "CoverageWeek", "ContributionWeek", "PendingCount", "LatencyMinute", "LatencyHour",
 ]

@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, cast, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFound
-from app.models import DeviceBan, ModerationEvent, Place, Revision, Submission, User
+from app.models import DeviceBan, ModerationEvent, Photo, Place, Revision, Submission, User
 from app.models.base import utcnow
 from app.models.submissions import SUBMISSION_KINDS
 from app.policy import DEFAULT_POLICY, ModerationPolicy
@@ -293,6 +293,8 @@ class ReviewContext:
     by_author: list[Submission]
     # For a value reopened by votes: the change the volunteers disagree with (its counts are kept on it).
     disputed: Revision | None = None
+    # For a photo or a photo's report: the photo (its files are gone once removed).
+    photo: Photo | None = None
 
 
 def review_context(session: Session, submission: Submission) -> ReviewContext:
@@ -319,4 +321,5 @@ def review_context(session: Session, submission: Submission) -> ReviewContext:
         nearby=neighbours(session, lon, lat, exclude_place_id=place.id if place is not None else None),
         holder=holder, by_author=pending_by_author_id(session, submission.author_id, submission.device_hash)
         if submission.origin == "volunteer" else [],
-        disputed=session.get(Revision, submission.revision_id) if submission.revision_id is not None else None)
+        disputed=session.get(Revision, submission.revision_id) if submission.revision_id is not None else None,
+        photo=session.get(Photo, proposed["photo_id"]) if "photo_id" in proposed else None)

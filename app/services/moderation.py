@@ -14,16 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from app.errors import AppError, Conflict, NotFound, ValidationError
-from app.models import Notice, Place, Submission, User
+from app.models import Notice, Photo, Place, Submission, User
 from app.models.base import utcnow
 from app.models.engagement import NOTICE_VERDICTS
 from app.models.submissions import REJECT_REASONS
+from app.photos import PhotoStore, photo_store
+from app.services import photos
 from app.services.audit import record_event
 from app.services.places import apply_change, create_place, get_place
 from geo.fields import KINDS
 
-__all__ = ["approve", "reject", "bulk_decide", "lock_submission", "is_stale", "ensure_not_claimed_by_other", "finish",
-           "already_decided", "StaleBaseVersion", "ClaimedByOther"]
+__all__ = ["approve", "reject", "bulk_decide", "remove_photo", "lock_submission", "is_stale",
+           "ensure_not_claimed_by_other", "finish", "already_decided", "StaleBaseVersion", "ClaimedByOther"]
 
 
 class StaleBaseVersion(Conflict):
@@ -157,11 +159,14 @@ def approve(session: Session, submission_id: int, moderator: User, *, auto: bool
                                 "dismissing it; it cannot be approved as such."), "action")
     if not auto:
         ensure_not_claimed_by_other(submission, moderator)
-    if submission.place_id is not None and submission.kind != "new_place":
+    # A photo or a photo's report is about the photo, not the place's values: it cannot be stale.
+    if submission.place_id is not None and submission.kind != "new_place" and KINDS[submission.kind].applies:
         place = get_place(session, submission.place_id, for_update=True)
         if submission.base_version is not None and place.version != submission.base_version and not over_conflict:
             raise StaleBaseVersion(submission, place)
     _apply(session, submission, moderator, "auto_approval" if auto else "moderation")
+    if submission.kind == "photo_report":
+        _remove_reported_photo(session, submission, moderator)
     # A trusted volunteer sees their answer applied at once: a notice would only repeat it.
     finish(submission, "approved", moderator, notify=not auto)
     submission.auto_approved = auto
@@ -169,6 +174,43 @@ def approve(session: Session, submission_id: int, moderator: User, *, auto: bool
                  place_id=submission.place_id, details={"kind": submission.kind})
     session.flush()
     return submission
+
+
+def _remove_reported_photo(session: Session, report: Submission, moderator: User) -> None:
+    """Approving a photo's report takes the photo down (the place is already locked), for the reported reason."""
+    photo = photos.get_photo(session, report.proposed["photo_id"], for_update=True)
+    if photos.mark_removed(session, photo, moderator, report.proposed["photo_problem"], None, photo_store(),
+                           submission_id=report.id):
+        _close_photo_reports(session, photo, moderator, but=report.id)
+
+
+def remove_photo(session: Session, photo_id: int, moderator: User, reason: str, note: str | None = None, *,
+                 store: PhotoStore | None = None) -> Photo:
+    """A moderator takes a photo down (its files are deleted at commit); its pending reports are resolved by it.
+    Removing a removed photo again changes nothing."""
+    reason, note = photos.clean_removal(reason, note)
+    place_id = session.scalar(select(Photo.place_id).where(Photo.id == photo_id))
+    if place_id is None:
+        raise NotFound(_("There is no photo %(id)s.", id=photo_id), "photo_id")
+    get_place(session, place_id, for_update=True)  # places before what hangs on them (lock_submission)
+    photo = photos.get_photo(session, photo_id, for_update=True)
+    if photos.mark_removed(session, photo, moderator, reason, note, store or photo_store()):
+        _close_photo_reports(session, photo, moderator)
+    session.flush()
+    return photo
+
+
+def _close_photo_reports(session: Session, photo: Photo, moderator: User, *, but: int | None = None) -> None:
+    """The photo's pending reports got what they asked for: each ends approved, and its reporter hears so."""
+    reports = session.scalars(
+        select(Submission).where(Submission.kind == "photo_report", Submission.state == "pending",
+                                 Submission.proposed["photo_id"].as_integer() == photo.id,
+                                 Submission.id != (but or 0))
+        .order_by(Submission.id).with_for_update())
+    for report in reports:
+        finish(report, "approved", moderator)
+        record_event(session, moderator, "approve", submission_id=report.id, place_id=report.place_id,
+                     details={"kind": report.kind, "photo_id": photo.id})
 
 
 def _unknown_reason() -> str:

@@ -59,6 +59,10 @@ def undo_decision(session: Session, submission_id: int, moderator: User, *,
     if submission.state not in ("approved", "rejected") or submission.auto_approved:
         raise Conflict(_("Submission %(id)s has no decision to undo.", id=submission.id), "submission_id",
                        code="not_undoable")
+    if submission.kind == "photo_report" and submission.state == "approved":
+        raise Conflict(_("The reported photo was removed and its files deleted at once; it cannot be brought back. "
+                         "Ask for the photo to be sent again if it should be shown."), "submission_id",
+                       code="not_undoable")
     if submission.decided_by_id != moderator.id:
         raise Forbidden(_("You can only undo your own decisions."), "submission_id")
     if submission.decided_at is None or utcnow() - submission.decided_at > policy.undo_window:

@@ -14,12 +14,15 @@ from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
 from app import validation
-from app.errors import Conflict, Forbidden, NotFound
-from app.models import DeviceBan, Place, Submission, User
+from app.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.models import DeviceBan, Photo, Place, Submission, User
+from app.photos import PhotoStore, clean_photo
 from app.policy import DEFAULT_POLICY, STAFF_ROLES, ModerationPolicy, agreements_by_author
 from app.services import moderation
+from app.services.photos import get_photo
 from app.services.places import place_point
 from geo.fields import KINDS
+from geo.vocabulary import PHOTO_PROBLEMS
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def _store(session: Session, submitter: Submitter, kind: str, proposed: dict, *,
 
 
 # Kinds a volunteer may send again about the same place: a repeat while the first is still pending updates it.
-REPEATABLE_KINDS = ("status", "details", "correction", "still_correct", "report")
+REPEATABLE_KINDS = ("status", "details", "correction", "still_correct", "report", "photo_report")
 
 
 def _pending_repeat(session: Session, submitter: Submitter, kind: str, proposed: dict,
@@ -131,7 +134,12 @@ def _pending_repeat(session: Session, submitter: Submitter, kind: str, proposed:
         return None
     being_reviewed = (Submission.claimed_by_id.is_not(None)) & (Submission.claim_expires_at > func.now())
     # A report of another problem is news, not a repeat.
-    same = (Submission.proposed["problem"].astext == proposed["problem"]) if kind == "report" else true()
+    if kind == "report":
+        same = Submission.proposed["problem"].astext == proposed["problem"]
+    elif kind == "photo_report":  # a report about another photo is news too
+        same = Submission.proposed["photo_id"].as_integer() == proposed["photo_id"]
+    else:
+        same = true()
     return session.scalars(
         select(Submission)
         .where(Submission.place_id == place.id, Submission.kind == kind, Submission.state == "pending",
@@ -218,3 +226,49 @@ def submit_report(session: Session, submitter: Submitter, place_id: int, values:
     place = _published_place(session, place_id, for_update=True)
     lon, lat = place_point(place)
     return _store_or_update(session, submitter, "report", proposed, place=place, lon=lon, lat=lat)
+
+
+def submit_photo(session: Session, submitter: Submitter, place_id: int, data: bytes | None, values: dict,
+                 store: PhotoStore) -> Submission:
+    """Take a photo of a place for review: checked and cleaned (app/photos.py), its files stored, a `photo`
+    submission queued. Photos are always reviewed by a moderator, whoever sends them (they may show people).
+
+    It is based on no version of the place: a photo does not conflict with changes to the place's values.
+    The files are stored before the row that names them, so a row never names a missing file.
+    """
+    ensure_may_submit(session, submitter)
+    if not data:
+        raise ValidationError(_("Choose a photo to send."), "photo")
+    proposed = validation.clean(KINDS["photo"], {key: values.get(key) for key in KINDS["photo"].fields})
+    place = _published_place(session, place_id)
+    photo = clean_photo(data)
+    store.put(photo.name, photo.image)
+    store.put(photo.thumbnail_name, photo.thumbnail)
+    lon, lat = place_point(place)
+    submission = _store(session, submitter, "photo", proposed, place=place, base_version=None, lon=lon, lat=lat)
+    user = submitter.user
+    row = Photo(place_id=place.id, submission_id=submission.id, name=photo.name, thumbnail=photo.thumbnail_name,
+                width=photo.width, height=photo.height, subject=proposed["subject"], licence=proposed["licence"],
+                credit=user.display_name if user is not None and user.public_name else None)
+    session.add(row)
+    session.flush()
+    submission.proposed = {**proposed, "photo_id": row.id}
+    return submission
+
+
+def submit_photo_report(session: Session, submitter: Submitter, photo_id: int, values: dict) -> Submission:
+    """Flag a shown photo (people recognisable, not this place, ...); always reviewed by a moderator."""
+    ensure_may_submit(session, submitter)
+    problem = values.get("problem")
+    if problem not in PHOTO_PROBLEMS:
+        raise ValidationError(_("%(field)s must be one of %(values)s.", field="problem",
+                                values=", ".join(PHOTO_PROBLEMS)), "problem")
+    proposed = validation.clean(KINDS["photo_report"], {"photo_problem": problem, "note": values.get("note")})
+    photo = get_photo(session, photo_id)
+    state = session.scalar(select(Submission.state).where(Submission.id == photo.submission_id))
+    if photo.removed_at is not None or state != "approved":  # only a shown photo can be reported
+        raise NotFound(_("There is no photo %(id)s.", id=photo_id), "photo_id")
+    place = _published_place(session, photo.place_id, for_update=True)
+    lon, lat = place_point(place)
+    return _store_or_update(session, submitter, "photo_report", {**proposed, "photo_id": photo.id}, place=place,
+                            lon=lon, lat=lat)

@@ -390,6 +390,7 @@
     el("sheet-description").textContent = p["wheelchair:description"] || "";
     el("sheet-description").hidden = !p["wheelchair:description"];
     fillDetails(p);
+    fillPhotos(feature);
     fillVerified(p.last_verified_at);
     var pending = el("sheet-pending");
     if (p.your_pending && p.your_pending.length) {
@@ -720,6 +721,275 @@
         showSheetMessage();
       },
       el("report-error"));
+  });
+
+  // ---- photos --------------------------------------------------------------------------------
+  // Approved photos only come from the server; each is a thumbnail linking to the full image, with its subject,
+  // licence and credit. Every value reaches the page as text or as the src/href of a same-origin address.
+  var PHOTO_FORM = el("photo-form"), REPORT_FORM = el("photo-report-form");
+  var SEND_EDGE = 2048;
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  // Only an address of this site (a photo under /media/) or an https one (a licence's deed) becomes a link.
+  function safeUrl(url, allowHttps) {
+    if (typeof url !== "string" || !url) { return null; }
+    var parsed;
+    try { parsed = new URL(url, window.location.href); } catch (e) { return null; }
+    if (parsed.origin === window.location.origin || (allowHttps && parsed.protocol === "https:")) { return parsed.href; }
+    return null;
+  }
+
+  function photoFigure(photo) {
+    var figure = document.createElement("figure");
+    figure.className = "photo";
+    var image = document.createElement("img");
+    var thumb = safeUrl(photo.thumbnail_url), full = safeUrl(photo.url);
+    if (thumb) { image.setAttribute("src", thumb); }
+    image.setAttribute("alt", photo.alt || "");
+    // The thumbnail's own size, so the sheet keeps its place while it loads.
+    image.setAttribute("width", String(Number(photo.thumbnail_width) || 1));
+    image.setAttribute("height", String(Number(photo.thumbnail_height) || 1));
+    image.setAttribute("loading", "lazy");
+    if (full) {
+      var link = document.createElement("a");
+      link.setAttribute("href", full);
+      link.className = "photo-link";
+      link.appendChild(image);
+      figure.appendChild(link);
+    } else {
+      figure.appendChild(image);
+    }
+    var caption = document.createElement("figcaption");
+    var subject = document.createElement("strong");
+    subject.className = "photo-subject";
+    subject.textContent = photo.subject_label || "";
+    var credit = document.createElement("span");
+    // A call inside another call's arguments escapes the message extractor: the default credit stands apart.
+    var anonymous = _("StepFree contributors");
+    credit.textContent = _("Photo: %(credit)s", {credit: photo.credit || anonymous});
+    caption.appendChild(subject);
+    caption.appendChild(credit);
+    var deed = safeUrl(photo.licence_url, true), licence = document.createElement(deed ? "a" : "span");
+    if (deed) { licence.setAttribute("href", deed); licence.setAttribute("rel", "license"); }
+    licence.className = "photo-licence";
+    licence.textContent = photo.licence_label || photo.licence || "";
+    caption.appendChild(licence);
+    figure.appendChild(caption);
+    return figure;
+  }
+
+  function fillPhotos(feature) {
+    var list = el("photo-list"), photos = feature.properties.photos || [];
+    // A photo chosen for one place is never sent to another.
+    if (state.photoPlace !== feature.id) { resetPhotoForm(); el("photos-message").textContent = ""; }
+    state.photoPlace = feature.id;
+    closeReport(false);
+    list.textContent = "";
+    photos.forEach(function (photo) {
+      var li = document.createElement("li");
+      li.className = "photo-item";
+      li.dataset.photoId = photo.id;
+      li.appendChild(photoFigure(photo));
+      var report = document.createElement("button");
+      report.type = "button"; report.className = "button photo-report-button";
+      report.textContent = _("Report this photo");
+      report.setAttribute("aria-expanded", "false");
+      report.setAttribute("aria-controls", "photo-report-form");
+      report.addEventListener("click", function () {
+        if (state.reporting === photo.id) { closeReport(true); } else { openReport(photo, li, report); }
+      });
+      li.appendChild(report);
+      list.appendChild(li);
+    });
+    list.hidden = photos.length === 0;
+    el("photos-none").hidden = photos.length !== 0;
+  }
+
+  function photosMessage(text, isError) {
+    var m = el("photos-message");
+    m.textContent = text;
+    m.classList.toggle("is-error", !!isError);
+  }
+
+  // One report form, shown under the photo it is about.
+  function openReport(photo, li, button) {
+    closeReport(false);
+    state.reporting = photo.id;
+    REPORT_FORM.reset();
+    el("photo-report-error").hidden = true;
+    el("photo-report-legend").textContent = _("What is wrong with this photo? (%(subject)s)",
+                                              {subject: photo.subject_label || ""});
+    li.appendChild(REPORT_FORM);
+    button.setAttribute("aria-expanded", "true");
+    REPORT_FORM.querySelector('input[name="problem"]').focus();
+  }
+
+  function closeReport(restoreFocus) {
+    var id = state.reporting;
+    state.reporting = null;
+    el("photo-report-home").appendChild(REPORT_FORM);
+    var button = id && document.querySelector('.photo-item[data-photo-id="' + id + '"] .photo-report-button');
+    if (button) {
+      button.setAttribute("aria-expanded", "false");
+      if (restoreFocus) { button.focus(); }
+    }
+  }
+  el("photo-report-cancel").addEventListener("click", function () { closeReport(true); });
+
+  REPORT_FORM.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var problem = REPORT_FORM.querySelector('input[name="problem"]:checked'), error = el("photo-report-error");
+    if (!problem) {
+      error.textContent = _("Choose what is wrong with the photo."); error.hidden = false;
+      REPORT_FORM.querySelector('input[name="problem"]').focus();
+      return;
+    }
+    error.hidden = true;
+    var url = "/api/photos/" + state.reporting + "/reports", body = {problem: problem.value};
+    var note = REPORT_FORM.note.value.trim();
+    if (note) { body.note = note; }
+    var about = state.current && state.current.properties.name;
+    outbox.post(url, body).then(function (res) {
+      if (res.status === 201) {
+        closeReport(false);
+        photosMessage(res.data.message || _("Report sent. A moderator will look at it. Thank you!"));
+        el("photos-message").focus();
+        return;
+      }
+      error.textContent = (res.data.error && res.data.error.message) || _("Something went wrong."); error.hidden = false;
+    }, function () {
+      // A report is small: like the place's own report, it waits on the phone for a connection.
+      outbox.keep(url, body, about);
+      closeReport(false);
+      photosMessage(_("No connection. Your answer is kept on this phone and will be sent when you are back online."));
+      el("photos-message").focus();
+    });
+  });
+
+  // -- adding a photo --
+  var PHOTO_FIELDS = {photo: "photo-file", subject: "photo-subject", licence: "photo-licence"};
+
+  function photoStatus(text, isError) {
+    var s = el("photo-status");
+    s.textContent = text;
+    s.classList.toggle("is-error", !!isError);
+  }
+
+  function clearPhotoErrors() {
+    Object.keys(PHOTO_FIELDS).forEach(function (name) {
+      el(PHOTO_FIELDS[name] + "-error").hidden = true;
+    });
+    el("photo-file").removeAttribute("aria-invalid");
+    PHOTO_FORM.querySelectorAll("input").forEach(function (input) {
+      var hint = input.name === "licence" ? "photo-licence-hint" : null;
+      if (hint) { input.setAttribute("aria-describedby", hint); } else { input.removeAttribute("aria-describedby"); }
+    });
+  }
+
+  // The message goes above the field (a group: above its choices), the field says it is described by it, and
+  // the focus goes there, so a screen reader reads the message with the field.
+  function photoFieldError(name, text) {
+    var box = el(PHOTO_FIELDS[name] + "-error");
+    box.textContent = text; box.hidden = false;
+    var target;
+    if (name === "photo") {
+      target = el("photo-file");
+      target.setAttribute("aria-invalid", "true");
+      target.setAttribute("aria-describedby", box.id);
+    } else {
+      var inputs = PHOTO_FORM.querySelectorAll('input[name="' + name + '"]');
+      inputs.forEach(function (input) {
+        var described = input.getAttribute("aria-describedby");
+        input.setAttribute("aria-describedby", described ? box.id + " " + described : box.id);
+      });
+      target = inputs[0];
+    }
+    if (target) { target.focus(); }
+  }
+
+  function resetPhotoForm() {
+    PHOTO_FORM.reset();
+    clearPhotoErrors();
+    photoStatus("");
+    el("photo-send").disabled = false;
+  }
+
+  // A big camera photo is made smaller on the phone first (long edge 2048 px, as the server keeps it): less to
+  // send on a poor connection. Anything that fails sends the file as chosen; the server checks and cleans it.
+  function downscaled(file) {
+    if (!window.createImageBitmap || !document.createElement("canvas").toBlob) { return Promise.resolve(file); }
+    return createImageBitmap(file, {imageOrientation: "from-image"}).then(function (bitmap) {
+      var edge = Math.max(bitmap.width, bitmap.height);
+      if (edge <= SEND_EDGE) { bitmap.close(); return file; }
+      var scale = SEND_EDGE / edge, canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale); canvas.height = Math.round(bitmap.height * scale);
+      var context = canvas.getContext("2d");
+      context.fillStyle = "#fff";  // a transparent PNG on white, as the server would put it
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) { resolve(blob && blob.size < file.size ? blob : file); }, "image/jpeg", 0.9);
+      });
+    }).catch(function () { return file; });
+  }
+
+  function notSentOffline() {
+    photoStatus(_("No connection: the photo was not sent. It stays chosen here, so you can send it when you are back online."), true);
+  }
+
+  PHOTO_FORM.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!state.current || el("photo-send").disabled) { return; }
+    clearPhotoErrors();
+    photoStatus("");
+    var file = el("photo-file").files[0], subject = checkedValue(PHOTO_FORM, "subject"),
+        licence = checkedValue(PHOTO_FORM, "licence");
+    // The first thing missing, named, with the focus on it; nothing is sent.
+    if (!file) { photoFieldError("photo", _("Choose a photo to send.")); return; }
+    if (!subject) { photoFieldError("subject", _("Choose what the photo shows.")); return; }
+    if (!licence) { photoFieldError("licence", _("Choose a licence for the photo.")); return; }
+    // Photos never wait in the outbox (too big for the phone's storage): without a connection, they stay chosen.
+    if (navigator.onLine === false) { notSentOffline(); return; }
+    var placeId = state.current.id, button = el("photo-send");
+    button.disabled = true;
+    photoStatus(_("Sending the photo…"));
+    downscaled(file).then(function (upload) {
+      var data = new FormData();
+      // A downscaled photo is a new JPEG: its name says so. The server reads the type from the bytes anyway.
+      data.append("photo", upload, upload === file ? file.name : "photo.jpg");
+      data.append("subject", subject);
+      data.append("licence", licence);
+      // No Content-Type: the browser writes the multipart boundary.
+      return fetch("/api/places/" + placeId + "/photos", {method: "POST", credentials: "same-origin",
+                                                          headers: {"X-CSRFToken": csrfToken()}, body: data});
+    }).then(function (r) {
+      return r.text().then(function (text) {
+        var body = {};
+        try { body = text ? JSON.parse(text) : {}; } catch (e) { body = {}; }
+        return {status: r.status, data: body};
+      });
+    }).then(function (res) {
+      button.disabled = false;
+      if (res.status === 201) {
+        resetPhotoForm();
+        el("photo-add").open = false;
+        photosMessage(res.data.message || _("Photo sent. Thank you! It appears once a moderator approves it."));
+        el("photos-message").focus();
+        return;
+      }
+      var error = res.data.error || {};
+      var message = error.message || _("The photo could not be sent. Please try again later.");
+      // The server names the field it refuses (a file that is no photo, or too large): the message goes there.
+      if (PHOTO_FIELDS[error.field]) { photoFieldError(error.field, message); } else { photoStatus(message, true); }
+    }, function () {
+      button.disabled = false;
+      notSentOffline();
+    });
   });
 
   // ---- locate me -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.device import COOKIE as DEVICE_COOKIE
-from app.models import ModerationEvent, Place, Submission, User
+from app.models import ModerationEvent, Photo, Place, Submission, User
 from app.models.base import utcnow
 from app.policy import ModerationPolicy
 from app.queries.stats import FIGURES
@@ -34,13 +34,15 @@ from app.services.submissions import (
     hash_device_token,
     submit_correction,
     submit_new_place,
+    submit_photo,
+    submit_photo_report,
     submit_report,
     submit_status,
 )
 from geo.vocabulary import WHEELCHAIR_LABELS
 from tests.browser.conftest import LAPTOP, PHONE, open_context, sign_in
 from tests.conftest import TEST_PASSWORD
-from tests.factories import make_place
+from tests.factories import camera_jpeg, make_place
 
 # Each vector breaks out of a different context: element text, double- and single-quoted attributes, JS
 # strings, server-side templates, <title>/<textarea>, entities. Injected elements carry class "xss".
@@ -99,6 +101,7 @@ class Dataset:
     place_ids: list[int]
     review_ids: list[int]
     pending_ids: list[int]
+    photo_names: list[str] = field(default_factory=list)
     # (role, path) -> texts the page must show literally
     texts: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
@@ -212,6 +215,20 @@ def _seed_event(session, users) -> None:
     join_event(session, event, user=users["trusted"], device_hash=None, now=now)
 
 
+def _seed_photos(session, users, places, store) -> str:
+    """A shown photo credited to the trusted volunteer's (payload, public) name, reported with a payload note,
+    and a pending one: the sheet, the place page and the review screens show their words. Returns a file name."""
+    place = places["volunteer"][0]
+    shown = submit_photo(session, Submitter(user=users["trusted"]), place.id, camera_jpeg(),
+                         {"subject": "entrance", "licence": "CC-BY-SA-4.0"}, store)
+    moderation.approve(session, shown.id, users["moderator"])
+    submit_photo_report(session, Submitter.for_device_token(None, ANON_TOKEN), shown.proposed["photo_id"],
+                        {"problem": "privacy", "note": f"Photo: {WHOLE}"})
+    submit_photo(session, Submitter(user=users["volunteer"]), place.id, camera_jpeg((640, 480)),
+                 {"subject": "toilet", "licence": "CC0-1.0"}, store)
+    return session.get(Photo, shown.proposed["photo_id"]).name
+
+
 def seed(live_app, session, tmp_path) -> Dataset:
     """Commit the whole corpus through the services and an OSM import; note what each page must show."""
     with live_app.app_context():
@@ -220,6 +237,7 @@ def seed(live_app, session, tmp_path) -> Dataset:
         places = _seed_places(session, users, grid, tmp_path)
         _seed_submissions(session, users, grid, places)
         _seed_event(session, users)
+        photo_name = _seed_photos(session, users, places, live_app.extensions["photo_store"])
         session.commit()
     submissions = session.scalars(select(Submission).order_by(Submission.id)).all()
     data = Dataset(
@@ -227,15 +245,16 @@ def seed(live_app, session, tmp_path) -> Dataset:
         # Decided ones differ from pending ones only by the decision's note: one of them shows that line.
         review_ids=[s.id for s in submissions if s.state == "pending"] +
         [next(s.id for s in submissions if s.state == "rejected")],
-        pending_ids=[s.id for s in submissions if s.state == "pending"])
+        pending_ids=[s.id for s in submissions if s.state == "pending"], photo_names=[photo_name])
     _expect_texts(session, data, submissions)
     return data
 
 
 # What each field's pages show of it, in words (templates/_submission_summary.html, moderate/review.html).
-SUMMARY_FIELDS = {"status": ("description",), "new_place": ("name",), "correction": ("name",), "report": ("note",)}
+SUMMARY_FIELDS = {"status": ("description",), "new_place": ("name",), "correction": ("name",), "report": ("note",),
+                  "photo": (), "photo_report": ("note",)}
 REVIEW_FIELDS = {"status": ("description",), "new_place": ("name", "description"), "correction": ("name",),
-                 "report": ("note",)}
+                 "report": ("note",), "photo": (), "photo_report": ("note",)}
 
 
 def _expect_texts(session, data: Dataset, submissions: list[Submission]) -> None:
@@ -245,6 +264,8 @@ def _expect_texts(session, data: Dataset, submissions: list[Submission]) -> None
 
     for place in session.scalars(select(Place)):
         show(f"/places/{place.id}", [place.name, place.description], STAFF if place.hidden_at else ROLES)
+    for photo in session.scalars(select(Photo).where(Photo.credit.is_not(None))):
+        show(f"/places/{photo.place_id}", [photo.credit], ROLES)  # the photo's caption credits its author
     anon_hash = hash_device_token(ANON_TOKEN)
     for s in submissions:
         place = session.get(Place, s.place_id) if s.place_id else None
@@ -373,7 +394,7 @@ def test_xss_no_page_runs_a_payload_for_any_role(open_as, live_app, live_server,
                "check.index": [{}, {"near": f"{CENTRE[0]},{CENTRE[1]}"}, {"event": EVENT_SLUG}]}
     pages = html_pages(live_app, {"place_id": data.place_ids, "submission_id": data.review_ids,
                                   "collection_id": ["places"], "slug": [EVENT_SLUG], "figure": list(FIGURES),
-                                  "code": ["en"]}, queries)
+                                  "code": ["en"], "name": data.photo_names}, queries)
     rendered = {}
     for role in ROLES:
         page = open_as(role, LAPTOP, data.users)

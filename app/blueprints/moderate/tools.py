@@ -19,7 +19,8 @@ from app.models import User
 from app.models.audit import MODERATION_ACTIONS
 from app.params import log_filters, whole_number
 from app.queries import moderation as queue
-from app.services import bans, reverts
+from app.services import bans, moderation, reverts
+from app.urls import safe_next
 from geo.translatable import N_
 
 _DEVICE_HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -33,7 +34,7 @@ DETAIL_LABELS = {
     "source": N_("source"), "created": N_("created"), "updated": N_("updated"), "unchanged": N_("unchanged"),
     "conflicts": N_("conflicts"), "gone": N_("gone"), "gone_kept_local": N_("gone kept local"),
     "not_in_file": N_("not in file"), "skipped": N_("skipped"), "unmapped_tags": N_("unmapped tags"),
-    "value_notes": N_("value notes"), "by_status": N_("by status"),
+    "value_notes": N_("value notes"), "by_status": N_("by status"), "photo_id": N_("photo id"),
 }
 # Reasons the code itself writes into audit events (besides the codes of REASON_LABELS, and moderators' words).
 STORED_REASONS = {"banned author's place": N_("banned author's place"),
@@ -123,6 +124,17 @@ def hide_place(place_id: int, action: str):
     flash(_("The place is hidden from the public map.") if action == "hide" else _("The place is public again."),
           "success")
     return redirect(url_for("place_pages.show", place_id=place_id), 303)
+
+
+@bp.post("/photos/<int:photo_id>/remove")
+@role_required("moderator")
+def remove_photo(photo_id: int):
+    """Take a shown photo down for a reason; its files are deleted, its open reports resolved."""
+    photo = moderation.remove_photo(get_session(), photo_id, current_user, request.form.get("reason", ""),
+                                    request.form.get("note"))
+    get_session().commit()
+    flash(_("The photo is removed and its files are deleted."), "success")
+    return redirect(safe_next(request.form.get("next") or url_for("place_pages.show", place_id=photo.place_id)), 303)
 
 
 @bp.get("/log")
