@@ -12,6 +12,7 @@ from app.inputs import init_input_guard
 from app.photos import init_photo_store
 from app.policy import ModerationPolicy
 from app.security import init_security
+from app.services.grid import fold_after_writes
 from app.static_files import init_static_files
 
 
@@ -47,6 +48,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     init_security(app)
     init_input_guard(app)
     init_db(app, normalise_database_url(app.config["DATABASE_URL"]))
+    # After a write request has been answered, fold the map grid's deltas when enough wait (app/services/grid.py).
+    fold_after_writes(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
@@ -95,7 +98,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from app.cli import demo, osm, photos, schema, users
+    from app.cli import demo, grid, osm, photos, schema, users
     from app.cli import export as export_cli
     commands = [
         users.register,
@@ -104,6 +107,7 @@ def _register_cli(app: Flask) -> None:
         export_cli.register,
         osm.register,
         photos.register,
+        grid.register,
     ]
     for register in commands:
         register(app)

@@ -60,6 +60,9 @@ class Config:
     MAX_CONTENT_LENGTH: int = 256 * 1024
     # Photos' files (app/photos.py), named by their content. Empty: the "media" folder in Flask's instance folder.
     MEDIA_ROOT: str = ""
+    # The node location index `flask osm import` writes and `flask osm update`/`replicate` read
+    # (app/services/osm_diff.py). Empty: osm-nodes.idx in Flask's instance folder.
+    OSM_NODE_INDEX: str = ""
     # A database statement running longer than this fails (ms); 0 for no limit. Exports and imports run long
     # statements: a limit suits a process that serves only the map and the API.
     DATABASE_STATEMENT_TIMEOUT_MS: int = 0

@@ -26,6 +26,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import Babel, get_locale, get_translations, gettext
 
+from geo.categories import CATEGORY_BY_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 SCRIPTS = ROOT / "static" / "js"
@@ -105,6 +107,28 @@ def label_in_sentence(label: str) -> str:
     return translated.lower() if translated == label else translated
 
 
+def place_label(name, category: str | None = None) -> str:
+    """What pages call a place: its name, or for an unnamed one (a toilet, an elevator, a platform: OSM rarely
+    names them) its category's words, "Public toilets". Takes a place (anything with .name and .category) or
+    a name and a category."""
+    if hasattr(name, "category"):
+        name, category = name.name, name.category
+    if name:
+        return name
+    found = CATEGORY_BY_KEY.get(category)
+    return gettext(found.label) if found is not None else gettext("Unnamed place")
+
+
+def address_line(address: dict | None) -> str:
+    """An OSM address on one line, as most of Europe writes it: "Städtle 35, 9490 Vaduz" (parts it lacks left
+    out; a place without a street may have addr:place instead)."""
+    if not address:
+        return ""
+    street = " ".join(v for v in (address.get("street") or address.get("place"), address.get("housenumber")) if v)
+    town = " ".join(v for v in (address.get("postcode"), address.get("city")) if v)
+    return ", ".join(v for v in (street, town) if v)
+
+
 def current_language() -> str:
     return str(get_locale() or SOURCE_LOCALE)
 
@@ -180,7 +204,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_language=current_language, text_direction=text_direction, language_name=language_name,
         available_locales=lambda: locales, script_words_url=script_words_url,
-        label_in_sentence=label_in_sentence)
+        label_in_sentence=label_in_sentence, place_label=place_label, address_line=address_line)
 
 
 def script_words_url() -> str:

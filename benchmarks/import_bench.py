@@ -1,133 +1,187 @@
-"""OSM import throughput next to pyosmium merely reading the same file, in the same run.
+"""OSM import throughput next to pyosmium reading the same file, and next to a plain COPY, in the same run.
 
-    python -m benchmarks.import_bench                       # the shared Liechtenstein extract
-    python -m benchmarks.import_bench --file some.osm.pbf --repeat 5
+    python -m benchmarks.import_bench                                   # the shared Liechtenstein extract
+    python -m benchmarks.import_bench --realistic 100000 1000000 --dense 500000 --repeat 3
 
-The server comes from STEPFREE_BENCH_SERVER_URL, else STEPFREE_TEST_SERVER_URL, else DATABASE_URL. The
-import runs into a throwaway database (created with the migrations, dropped at the end). Each figure is the
-best of --repeat runs, in OSM objects (nodes + ways + relations of the file) per second:
+The server comes from STEPFREE_BENCH_SERVER_URL, else STEPFREE_TEST_SERVER_URL, else DATABASE_URL. Each file is
+imported into its own throwaway database (created with the migrations, dropped at the end). Every measured run
+is a child process, so its peak RSS (VmHWM) is its own. Per file, --repeat runs of each:
 
-- decode:    pyosmium decoding the file without handing any object to Python (the floor);
 - read:      pyosmium iterating over every object of the file in Python (the baseline);
-- reader:    StepFree's reader (locations, multipolygon areas, tag mapping, points on surface), no database;
-- import:    the whole first import into an empty database (every place created with its revision);
-- re-import: importing the same file again (every place compared, nothing written but the audit event).
+- import:    the first import into an empty database (rolled back, except the last run, which commits);
+- re-import: importing the same file again (rolled back);
+- floor:     (--dense) a plain COPY of the same place rows into a table with the places table's indexes.
+Synthetic files (benchmarks/synthetic_osm.py): --realistic N writes about N objects, 1.5 % of them places;
+--dense N writes N place nodes. The table shows medians, ranges, and the run-by-run ratios to the read (and to
+the floor). Applying a change file (flask osm update) is not measured here.
 """
 
 import argparse
+import json
 import logging
 import os
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import osmium
-import osmium.filter
 from alembic import command
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.dbadmin import drop_database, ensure_database
 from app.schema import ROOT, alembic_config
 from app.services.osm_import import import_file
-from app.services.osm_reader import read_places
 from benchmarks.synthetic import server_url
+from benchmarks.synthetic_osm import write_dense, write_realistic
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FILE = ROOT / ".." / "shared" / "data" / "osm" / "liechtenstein-2013-08-03.osm.pbf"
 
 
-def best_of(repeat: int, run) -> tuple[float, object]:
-    """The shortest wall time of `repeat` calls of run(), and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
-def count_objects(path: Path) -> int:
-    """pyosmium merely reading: iterate over every object of the file."""
-    return sum(1 for _ in osmium.FileProcessor(str(path)))
-
-
-def decode_only(path: Path) -> int:
-    """pyosmium decoding every block while a C++ filter passes no object on to Python."""
-    return sum(1 for _ in osmium.FileProcessor(str(path)).with_filter(osmium.filter.KeyFilter("stepfree:none")))
-
-
-def measure(path: Path, repeat: int, url: str) -> dict:
-    """Run the five measurements on `path` into the database at `url`."""
-    decode_s, _ = best_of(repeat, lambda: decode_only(path))
-    read_s, objects = best_of(repeat, lambda: count_objects(path))
-    reader_s, records = best_of(repeat, lambda: sum(1 for _ in read_places(path)))
-    engine = create_engine(url)
-    try:
-        def first_import():
-            with Session(engine) as session:
-                summary = import_file(session, path)
-                session.rollback()  # leave the database empty for the next repetition
-                return summary
-
-        import_s, summary = best_of(repeat, first_import)
+def child(operation: str, path: Path, url: str) -> dict:
+    """One measured run, in this (child) process."""
+    started = time.perf_counter()
+    if operation == "read":
+        places = sum(1 for _ in osmium.FileProcessor(str(path)))
+    else:
+        engine = create_engine(url)
         with Session(engine) as session:
-            import_file(session, path)
-            session.commit()
-
-        def reimport():
-            with Session(engine) as session:
-                again = import_file(session, path)
-                session.rollback()
-                return again
-
-        reimport_s, again = best_of(repeat, reimport)
-    finally:
+            places = import_file(session, path).places
+            if operation == "import-keep":
+                session.commit()
+            else:
+                session.rollback()  # leave the database as it was for the next run
         engine.dispose()
-    if again.unchanged != summary.places:
-        raise SystemExit(f"re-import was not a no-op: {again.as_dict()}")
-    return {"objects": objects, "records": records, "places": summary.places, "decode": decode_s, "read": read_s,
-            "reader": reader_s, "import": import_s, "reimport": reimport_s}
+    return {"seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb(), "count": places}
 
 
-MEASUREMENTS = (("pyosmium decode only (floor)", "decode"), ("pyosmium read (baseline)", "read"),
-                ("StepFree reader, no database", "reader"), ("first import", "import"),
-                ("re-import (no changes)", "reimport"))
+def run_child(operation: str, path: Path, url: str) -> dict:
+    output = subprocess.run([sys.executable, "-m", "benchmarks.import_bench", "--child", operation, "--file",
+                             str(path), "--url", url], check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
-def report(path: Path, figures: dict) -> str:
-    """The figures as a table, each next to the plain pyosmium read."""
-    objects = figures["objects"]
-    lines = [f"{path.name}: {objects} OSM objects, {figures['records']} candidates, "
-             f"{figures['places']} places imported", ""]
-    for label, key in MEASUREMENTS:
-        seconds = figures[key]
-        lines.append(f"  {label:30} {seconds:8.3f} s  {objects / seconds:12,.0f} objects/s  "
-                     f"{seconds / figures['read']:6.1f}x the read time")
+def copy_floor(url: str) -> float:
+    """A plain COPY of the imported place rows into a copy of the places table with its indexes (seconds)."""
+    engine = create_engine(url)
+    columns = ("geom, name, category, wheelchair, toilets_wheelchair, description, address, source, osm_type, "
+               "osm_id, osm_seen, version, created_at, updated_at")
+    with tempfile.TemporaryFile() as rows, engine.begin() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY (SELECT {columns} FROM places) TO STDOUT") as copy:
+            for block in copy:
+                rows.write(block)
+        conn.execute(text("CREATE TEMP TABLE floor_places (LIKE places INCLUDING ALL)"))
+        rows.seek(0)
+        started = time.perf_counter()
+        with cursor.copy(f"COPY floor_places ({columns}) FROM STDIN") as copy:
+            while block := rows.read(1 << 20):
+                copy.write(block)
+        seconds = time.perf_counter() - started
+        conn.execute(text("DROP TABLE floor_places"))
+    engine.dispose()
+    return seconds
+
+
+def measure(path: Path, repeat: int, floor: bool) -> dict:
+    """The runs on one file, in a database of its own."""
+    url = make_url(server_url()).set(database=f"stepfree_bench_osm_{os.getpid()}_{uuid.uuid4().hex[:6]}")
+    url = url.render_as_string(hide_password=False)
+    ensure_database(url)
+    runs: dict[str, list[dict]] = {"read": [], "import": [], "reimport": [], "floor": []}
+    try:
+        command.upgrade(alembic_config(url), "head")
+        for number in range(repeat):
+            runs["read"].append(run_child("read", path, url))
+            runs["import"].append(run_child("import-keep" if number == repeat - 1 else "import", path, url))
+            log.info("%s: run %d: read %.2f s, import %.2f s", path.name, number + 1, runs["read"][-1]["seconds"],
+                     runs["import"][-1]["seconds"])
+        for _ in range(repeat):
+            runs["read"].append(run_child("read", path, url))
+            runs["reimport"].append(run_child("reimport", path, url))
+            if floor:
+                runs["floor"].append({"seconds": copy_floor(url)})
+    finally:
+        drop_database(url)
+    return runs
+
+
+def _spread(values: list[float], unit: str = "") -> str:
+    return f"{statistics.median(values):8.2f}{unit} ({min(values):.2f}–{max(values):.2f})"
+
+
+def report(path: Path, runs: dict) -> str:
+    """Medians and ranges, each run next to the read made just before it (and to the floor)."""
+    objects, places = runs["read"][0]["count"], runs["import"][0]["count"]
+    lines = [f"{path.name}: {objects:,} OSM objects, {places:,} places"]
+    reads = [r["seconds"] for r in runs["read"]]
+    lines.append(f"  {'pyosmium read':14} {_spread(reads, ' s')}  peak RSS "
+                 f"{_spread([r['rss_mb'] for r in runs['read']], ' MB')}")
+    for label, key, baseline in (("first import", "import", reads[:len(runs["import"])]),
+                                 ("re-import", "reimport", reads[len(runs["import"]):])):
+        seconds = [r["seconds"] for r in runs[key]]
+        ratios = [s / b for s, b in zip(seconds, baseline, strict=True)]
+        line = (f"  {label:14} {_spread(seconds, ' s')}  {_spread(ratios, 'x')} the read  peak RSS "
+                f"{_spread([r['rss_mb'] for r in runs[key]], ' MB')}")
+        if runs["floor"] and key == "import":
+            floors = [r["seconds"] for r in runs["floor"]]
+            line += f"  {_spread([s / f for s, f in zip(seconds, floors, strict=True)], 'x')} the COPY floor"
+        lines.append(line)
+    if runs["floor"]:
+        lines.append(f"  {'COPY floor':14} {_spread([r['seconds'] for r in runs['floor']], ' s')}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="an .osm.pbf or .osm file")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the best counts")
+    parser.add_argument("--file", type=Path, help="an .osm.pbf or .osm file (default: the Liechtenstein extract)")
+    parser.add_argument("--realistic", type=int, nargs="*", default=[], metavar="OBJECTS",
+                        help="synthetic extracts of about OBJECTS objects, 1.5 %% of them places")
+    parser.add_argument("--dense", type=int, nargs="*", default=[], metavar="PLACES",
+                        help="synthetic extracts of PLACES place nodes, each next to a plain COPY")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median and range)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    path = args.file.resolve()
-    if not path.is_file():
-        raise SystemExit(f"{path}: no such file (pass --file, or put the shared data next to the repository)")
-    url = make_url(server_url()).set(database=f"stepfree_bench_osm_{os.getpid()}_{uuid.uuid4().hex[:6]}")
-    url = url.render_as_string(hide_password=False)
-    ensure_database(url)
-    try:
-        command.upgrade(alembic_config(url), "head")
-        figures = measure(path, max(1, args.repeat), url)
-    finally:
-        drop_database(url)
-    sys.stdout.write(report(path, figures) + "\n")
+    if args.child:
+        sys.stdout.write(json.dumps(child(args.child, args.file, args.url)) + "\n")
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    repeat = max(1, args.repeat)
+    with tempfile.TemporaryDirectory(prefix="stepfree-import-bench-") as folder:
+        files: list[tuple[Path, bool]] = []
+        for objects in args.realistic:
+            path = Path(folder) / f"realistic-{objects}.osm.pbf"
+            log.info("writing %s: %d places", path.name, write_realistic(path, objects))
+            files.append((path, False))
+        for places in args.dense:
+            path = Path(folder) / f"dense-{places}.osm.pbf"
+            write_dense(path, places)
+            files.append((path, True))
+        if args.file or not files:
+            path = (args.file or DEFAULT_FILE).resolve()
+            if not path.is_file():
+                raise SystemExit(f"{path}: no such file (pass --file, or put the shared data next to the "
+                                 "repository)")
+            files.insert(0, (path, False))
+        for path, floor in files:
+            sys.stdout.write(report(path, measure(path, repeat, floor)) + "\n\n")
+            sys.stdout.flush()
     return 0
 
 

@@ -12,6 +12,10 @@ limit+1, and the place_grid cluster query when the view is wide or holds more th
 directly in psycopg, and (c) for reference, one psycopg query building a FeatureCollection of the first
 `limit` points in SQL, as in the issue. It prints p50/p95, the app/direct p95 ratio, and the largest number of
 features any answer held (never more than `limit`).
+
+The grid's deltas are folded before the run; `--deltas N` then leaves N unfolded (status changes of N/4 random
+places, each made and undone, two deltas apiece) so the cluster reads sum them too, as between two folds of a
+running app. They are folded again at the end: the database is left as it was.
 """
 
 import argparse
@@ -23,12 +27,15 @@ import sys
 import time
 
 import psycopg
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.config import Config
 from app.db import psycopg_sql
 from app.queries.map import Fetch, MapFilter, view_features
+from app.services import grid
 from benchmarks.synthetic import CITIES, DEFAULT_PLACES, ensure_synthetic_database
 from geo.bbox import BBox
 
@@ -75,13 +82,36 @@ def viewports(count: int, width: float, rng: random.Random) -> list[tuple[float,
     return boxes
 
 
+def fold_deltas(url: str) -> None:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        grid.fold(session)
+    engine.dispose()
+
+
+def leave_unfolded_deltas(conn, count: int, rng: random.Random) -> int:
+    """Change the status of count/4 random published places and change it back, one statement each (each
+    writes two deltas: -1 for the old status, +1 for the new); return how many deltas wait unfolded."""
+    conn.execute("SELECT setseed(%(seed)s)", {"seed": rng.random()})
+    rows = conn.execute("SELECT id, wheelchair FROM places WHERE hidden_at IS NULL AND gone_at IS NULL "
+                        "ORDER BY random() LIMIT %(n)s", {"n": count // 4}).fetchall()
+    flip = "UPDATE places SET wheelchair = %(w)s WHERE id = %(id)s"
+    for place_id, wheelchair in rows:
+        conn.execute(flip, {"id": place_id, "w": "no" if wheelchair != "no" else "yes"})
+        conn.execute(flip, {"id": place_id, "w": wheelchair})
+    waiting = conn.execute("SELECT count(*) FROM place_grid_delta").fetchone()[0]
+    conn.commit()
+    return waiting
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(places: int, per_zoom: int, seed: int) -> int:
+def run(places: int, per_zoom: int, seed: int, deltas: int) -> int:
     url = ensure_synthetic_database(places)
+    fold_deltas(url)
     app = create_app(Config(DATABASE_URL=url, SECRET_KEY="benchmark"))
     client = app.test_client()
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -91,6 +121,7 @@ def run(places: int, per_zoom: int, seed: int) -> int:
           f"{'FC p95':>8} {'max feats':>9} {'clustered':>9}")
     failures = 0
     with psycopg.connect(dsn) as conn:
+        print(f"unfolded grid deltas during the run: {leave_unfolded_deltas(conn, deltas, rng) if deltas else 0:,}")
         for name, width in ZOOMS:
             boxes = viewports(per_zoom, width, rng) if width else [WORLD] * per_zoom
             app_ms, sql_ms, fc_ms, max_features, clustered = [], [], [], 0, 0
@@ -125,6 +156,7 @@ def run(places: int, per_zoom: int, seed: int) -> int:
                 failures += 1
     print("times in milliseconds; SQL = the app's own statements for that view run directly in psycopg; "
           "FC = one psycopg query building a FeatureCollection of up to 500 points in SQL (reference)")
+    fold_deltas(url)
     return 1 if failures else 0
 
 
@@ -133,9 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--places", type=int, default=DEFAULT_PLACES)
     parser.add_argument("--viewports", type=int, default=300, help="viewports per zoom level")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--deltas", type=int, default=0, help="unfolded grid deltas to leave during the run")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    return run(args.places, args.viewports, args.seed)
+    return run(args.places, args.viewports, args.seed, args.deltas)
 
 
 if __name__ == "__main__":

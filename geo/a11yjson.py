@@ -91,7 +91,9 @@ def accessibility(p: dict) -> dict:
 
 
 def feature(full: dict) -> dict:
-    """A full feature (app/queries/features.py) in the A11yJSON profile: name, category and accessibility."""
+    """A full feature (app/queries/features.py) in the A11yJSON profile: name, category and accessibility. An
+    unnamed place (a toilet from OSM) has no name: A11yJSON's name is optional, never null."""
     p = full["properties"]
+    named = {"name": p["name"]} if p["name"] else {}
     return {"type": "Feature", "id": full["id"], "geometry": full["geometry"],
-            "properties": {"name": p["name"], "category": p["category"], "accessibility": accessibility(p)}}
+            "properties": {**named, "category": p["category"], "accessibility": accessibility(p)}}

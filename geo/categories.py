@@ -31,6 +31,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category("toilets", N_("Public toilets"), ("amenity", "toilets")),
     Category("religion", N_("Place of worship"), ("amenity", "place_of_worship")),
     Category("parking", N_("Parking"), ("amenity", "parking")),
+    Category("elevator", N_("Elevator"), ("highway", "elevator")),
     Category("other", N_("Other"), ("amenity", "yes")),
 )
 

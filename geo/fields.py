@@ -58,7 +58,8 @@ class Field:
 
 FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("name", N_("Name"), "text", max_length=NAME_MAX, osm_key="name", column=True, on_map=True,
-          meaning=N_("The place's name.")),
+          meaning=N_("The place's name; null for places OpenStreetMap does not name (toilets, elevators, parking, "
+                     "platforms).")),
     Field("category", N_("Category"), "choice", CATEGORY_KEYS, column=True, on_map=True,
           meaning=N_("One of StepFree's categories.")),
     Field("wheelchair", N_("Wheelchair access"), "choice", WHEELCHAIR_VALUES, osm_key="wheelchair", default="unknown",

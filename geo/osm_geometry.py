@@ -1,10 +1,16 @@
-"""Where an OSM area sits on StepFree's map: one point guaranteed to lie inside it.
+"""Where an OSM way or area sits on StepFree's map: one point guaranteed to lie on it.
 
 A centroid can fall outside an L-shaped building or a courtyard block, which would put the marker on the
 neighbour's roof; Shapely's point_on_surface always lies in the interior. Invalid rings (self-touching,
 bow-ties) are repaired with make_valid first, the way PostGIS's ST_MakeValid would.
+
+An open way (a bus platform drawn along the kerb) gets the point halfway along its length, on the line itself.
+Lengths are measured in metres, not degrees: a degree of longitude shrinks with the cosine of the latitude
+(to 0.68 of a degree of latitude in Liechtenstein), so halving in degrees would slide the point along a line
+that bends between east-west and north-south.
 """
 
+import math
 from collections.abc import Sequence
 
 import shapely
@@ -12,6 +18,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 COORD_DIGITS = 7  # OSM stores 7 decimals (about 1 cm); more would only be noise
+METRES_PER_DEGREE = 6_371_008.8 * math.pi / 180  # along a meridian, on the mean Earth radius
 
 
 class GeometryError(ValueError):
@@ -49,3 +56,21 @@ def wkb_point(wkb_hex: str) -> tuple[float, float]:
     except shapely.errors.GEOSException as error:
         raise GeometryError(f"unreadable area geometry ({error})") from None
     return interior_point(geometry)
+
+
+def line_point(coords: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """The point halfway along an open line given as (lon, lat) pairs, measured in metres, lying on the line."""
+    if not coords:
+        raise GeometryError("the way has no nodes")
+    # A local equirectangular projection: exact enough over the length of a platform or a street, and linear,
+    # so interpolating in degrees along one segment stays on that segment.
+    scale_x = math.cos(math.radians(sum(lat for _, lat in coords) / len(coords))) * METRES_PER_DEGREE
+    lengths = [math.hypot((lon2 - lon1) * scale_x, (lat2 - lat1) * METRES_PER_DEGREE)
+               for (lon1, lat1), (lon2, lat2) in zip(coords, coords[1:], strict=False)]
+    remaining = sum(lengths) / 2
+    for (lon1, lat1), (lon2, lat2), length in zip(coords, coords[1:], lengths, strict=False):
+        if length > 0 and remaining <= length:
+            share = remaining / length
+            return rounded(lon1 + (lon2 - lon1) * share, lat1 + (lat2 - lat1) * share)
+        remaining -= length
+    return rounded(*coords[0])  # every node at one spot (or a single node): that spot

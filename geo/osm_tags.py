@@ -1,9 +1,12 @@
 """OpenStreetMap tags → StepFree place values: the category table and the accessibility vocabulary.
 
 Like WheelMap's node types, a place is something a person visits: an OSM object becomes a StepFree place when
-it has a name and one of the tags below. Accessibility values outside StepFree's vocabulary never stop an
-import: well-known synonyms are mapped (e.g. `designated` → `yes`), anything else becomes `unknown` and is
-reported, so the person running the import can see what the data holds.
+it has one of the tags below and a name. Kinds that rarely have a name in OSM and matter most to wheelchair users
+(toilets, elevators, parking, platforms and stops) are places without one.
+
+Accessibility values outside StepFree's vocabulary never stop an import: well-known synonyms are mapped
+(e.g. `designated` → `yes`), anything else becomes `unknown` and is reported, so the person running the import
+can see what the data holds.
 """
 
 import re
@@ -17,7 +20,7 @@ NAME_MAX = 200
 
 # Keys are tried in this order, so `amenity=school` on a building wins over a generic `office=*` on it.
 CATEGORY_KEYS_ORDER = ("amenity", "shop", "healthcare", "tourism", "leisure", "public_transport", "railway",
-                       "highway", "aerialway", "office", "craft", "historic")
+                       "highway", "aerialway", "aeroway", "office", "craft", "historic", "natural")
 
 # (key, value) → StepFree category key (geo.categories.CATEGORY_KEYS).
 CATEGORY_BY_TAG: dict[tuple[str, str], str] = {
@@ -30,7 +33,7 @@ CATEGORY_BY_TAG: dict[tuple[str, str], str] = {
         "music_school", "language_school", "driving_school")},
     **{("amenity", v): "culture" for v in (
         "theatre", "cinema", "arts_centre", "community_centre", "social_centre", "events_venue")},
-    **{("amenity", v): "leisure" for v in ("nightclub",)},
+    **{("amenity", v): "leisure" for v in ("nightclub", "casino")},
     **{("amenity", v): "sport" for v in ("gym", "swimming_pool")},
     **{("amenity", v): "government" for v in (
         "townhall", "courthouse", "police", "fire_station", "public_building", "embassy", "social_facility")},
@@ -40,28 +43,44 @@ CATEGORY_BY_TAG: dict[tuple[str, str], str] = {
     **{("amenity", v): "parking" for v in ("parking", "car_sharing")},
     **{("amenity", v): "public_transport" for v in ("bus_station", "ferry_terminal", "taxi")},
     **{("amenity", v): "shopping" for v in ("marketplace",)},
-    **{("amenity", v): "other" for v in ("fuel", "car_wash", "car_rental", "shop")},
+    **{("amenity", v): "other" for v in ("fuel", "car_wash", "car_rental", "bicycle_rental", "shop")},
     **{("tourism", v): "accommodation" for v in (
         "hotel", "hostel", "guest_house", "motel", "apartment", "chalet", "camp_site", "caravan_site",
-        "alpine_hut")},
-    **{("tourism", v): "culture" for v in ("museum", "gallery")},
-    **{("tourism", v): "leisure" for v in ("zoo", "theme_park", "attraction", "aquarium")},
+        "alpine_hut", "bed_and_breakfast")},
+    **{("tourism", v): "culture" for v in ("museum", "gallery", "artwork")},
+    **{("tourism", v): "leisure" for v in ("zoo", "theme_park", "attraction", "aquarium", "viewpoint")},
     ("tourism", "information"): "other",
     **{("leisure", v): "leisure" for v in (
-        "park", "playground", "garden", "water_park", "miniature_golf", "marina", "dance", "amusement_arcade")},
+        "park", "playground", "garden", "water_park", "miniature_golf", "marina", "dance", "amusement_arcade",
+        "beach_resort", "sauna")},
     **{("leisure", v): "sport" for v in (
         "sports_centre", "stadium", "pitch", "swimming_pool", "fitness_centre", "ice_rink", "golf_course",
         "track", "sports_hall", "bowling_alley", "climbing")},
     **{("public_transport", v): "public_transport" for v in ("station", "platform")},
-    **{("railway", v): "public_transport" for v in ("station", "halt", "tram_stop")},
-    ("highway", "bus_stop"): "public_transport",
+    **{("railway", v): "public_transport" for v in ("station", "halt", "tram_stop", "platform", "subway_entrance")},
+    **{("highway", v): "public_transport" for v in ("bus_stop", "platform")},
+    ("highway", "elevator"): "elevator",
     ("aerialway", "station"): "public_transport",
-    ("office", "government"): "government",
-    **{("historic", v): "culture" for v in ("castle", "museum")},
+    ("aeroway", "terminal"): "public_transport",
+    **{("office", v): "government" for v in ("government", "employment_agency")},
+    **{("historic", v): "culture" for v in ("castle", "museum", "memorial", "archaeological_site")},
+    ("natural", "beach"): "leisure",
 }
 
-# For these keys only the values in CATEGORY_BY_TAG make a candidate: a named road is not a place.
-INFRASTRUCTURE_KEYS = frozenset({"highway", "railway", "aerialway"})
+# For these keys only the values in CATEGORY_BY_TAG make a candidate: a named road, a peak or a stop position
+# (the spot on the road where the bus halts, beside its platform) is not a place, nor worth a line in the report.
+INFRASTRUCTURE_KEYS = frozenset({"highway", "railway", "aerialway", "aeroway", "public_transport", "natural"})
+
+# Objects of these kinds are places even without a name (pages label them by their category): OSM rarely names
+# a toilet, an elevator, a car park or a bus platform, and they are what a wheelchair user looks for first.
+UNNAMED_KINDS = frozenset({
+    ("amenity", "toilets"), ("highway", "elevator"), ("amenity", "parking"), ("public_transport", "platform"),
+    ("highway", "platform"), ("railway", "platform"), ("highway", "bus_stop"), ("railway", "tram_stop"),
+})
+
+ADDRESS_PREFIX = "addr:"
+ADDRESS_KEY = re.compile(r"[a-z0-9_:]+")
+ADDRESS_VALUE_MAX = 255
 
 # Any value of these keys is a place of that category (except the values that say there is none).
 CATEGORY_BY_KEY: dict[str, str] = {"shop": "shopping", "healthcare": "health", "office": "other", "craft": "other"}
@@ -84,6 +103,10 @@ class OsmPlaceValues:
     description: str | None
     # Whether the object carries a wheelchair tag at all: `unknown` from no tag differs from an unknown value.
     wheelchair_tagged: bool = False
+    # Whether its kind is a place even without a name (UNNAMED_KINDS).
+    unnamed_kind: bool = False
+    # Its addr:* tags without the prefix ({"street": ..., "housenumber": ...}), None when it has none.
+    address: dict[str, str] | None = None
     notes: list[str] = field(default_factory=list)
     # The details (geo.fields.DETAIL_FIELDS), None where OSM says nothing StepFree can read.
     step_count: int | None = None
@@ -102,8 +125,8 @@ class OsmPlaceValues:
     skipped_values: list[str] = field(default_factory=list)
 
 
-def category_for(tags: Mapping[str, str]) -> str | None:
-    """The StepFree category of an OSM object's tags, or None if StepFree does not show such objects."""
+def _kind(tags: Mapping[str, str]) -> tuple[tuple[str, str], str] | None:
+    """The (key, value) that makes the tags a place, and its StepFree category; None if none does."""
     for key in CATEGORY_KEYS_ORDER:
         value = tags.get(key)
         if not value:
@@ -113,8 +136,32 @@ def category_for(tags: Mapping[str, str]) -> str | None:
         if category is None and key in CATEGORY_BY_KEY and value not in NOT_A_PLACE_VALUES:
             category = CATEGORY_BY_KEY[key]
         if category is not None:
-            return category
+            return (key, value), category
     return None
+
+
+def category_for(tags: Mapping[str, str]) -> str | None:
+    """The StepFree category of an OSM object's tags, or None if StepFree does not show such objects."""
+    kind = _kind(tags)
+    return kind[1] if kind else None
+
+
+def address_for(tags: Mapping[str, str]) -> dict[str, str] | None:
+    """The addr:* tags without the prefix, trimmed and shortened; None when there are none.
+
+    Keys outside lower-case letters, digits, `_` and `:` are left out: they are typos or foreign scripts in
+    the key, never a part of the address search reads.
+    """
+    address = {}
+    # pyosmium's TagList is no Mapping: iterating it yields (key, value) tags.
+    for key, raw in tags.items() if isinstance(tags, Mapping) else tags:
+        if not key.startswith(ADDRESS_PREFIX):
+            continue
+        part = key[len(ADDRESS_PREFIX):]
+        value = _clean_text(raw)
+        if ADDRESS_KEY.fullmatch(part) and value:
+            address[part] = _truncate(value, ADDRESS_VALUE_MAX)
+    return address or None
 
 
 def unmapped_tag(tags: Mapping[str, str]) -> str | None:
@@ -217,8 +264,11 @@ def place_values(tags: Mapping[str, str]) -> OsmPlaceValues:
     if description and len(description) > DESCRIPTION_MAX:
         description = _truncate(description, DESCRIPTION_MAX)
         notes.append(f"wheelchair:description: shortened to {DESCRIPTION_MAX} characters")
-    values = OsmPlaceValues(name=name, category=category_for(tags), wheelchair=wheelchair,
+    kind = _kind(tags)
+    values = OsmPlaceValues(name=name, category=kind[1] if kind else None, wheelchair=wheelchair,
                             toilets_wheelchair=toilets, description=description,
-                            wheelchair_tagged=tags.get("wheelchair") is not None, notes=notes)
+                            wheelchair_tagged=tags.get("wheelchair") is not None,
+                            unnamed_kind=kind is not None and kind[0] in UNNAMED_KINDS, address=address_for(tags),
+                            notes=notes)
     _details(tags, values)
     return values

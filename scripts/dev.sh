@@ -12,7 +12,7 @@ VENV="$ROOT/.venv"
 PGDATA_DIR="$ROOT/.pgdata"
 PG_MAJOR=${PG_MAJOR:-15}
 REDIS_DIR="$ROOT/.redis"
-APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3 gdal-bin redis-server chromium nodejs npm make)
+APT_PACKAGES=(postgresql-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3 gdal-bin osmium-tool redis-server chromium nodejs npm make)
 
 log() { printf '\033[1m[stepfree]\033[0m %s\n' "$*" >&2; }
 die() { printf '[stepfree] error: %s\n' "$*" >&2; exit 1; }

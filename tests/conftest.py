@@ -29,6 +29,8 @@ from tests.servers import serving
 TEST_PASSWORD = "correct horse battery"
 # Photos sent in tests land here (one folder per test run), never in the instance folder.
 TEST_MEDIA_ROOT = tempfile.mkdtemp(prefix="stepfree-media-")
+# The OSM node location index an import writes (app/services/osm_diff.py), never in the instance folder.
+TEST_NODE_INDEX = os.path.join(tempfile.mkdtemp(prefix="stepfree-osm-"), "osm-nodes.idx")
 TABLES = ("moderation_events", "votes", "check_skips", "notices", "event_participants", "mapping_events",
           "revisions", "submissions", "device_bans", "places", "users")
 
@@ -126,7 +128,7 @@ def count_queries(connection):
 
 def make_test_config(database_url: str, **overrides) -> Config:
     config = Config(DATABASE_URL=database_url, SECRET_KEY="test-secret-key", TILE_URL="/tiles/{z}/{x}/{y}.png",
-                    MEDIA_ROOT=TEST_MEDIA_ROOT)
+                    MEDIA_ROOT=TEST_MEDIA_ROOT, OSM_NODE_INDEX=TEST_NODE_INDEX)
     for key, value in overrides.items():
         setattr(config, key, value)
     return config

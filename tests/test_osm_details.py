@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.models import Place, Submission
 from app.services import moderation
 from app.services.osm_import import import_file
-from app.services.osm_reader import NO_NAME, read_places
+from app.services.osm_reader import read_places
 from app.services.submissions import Submitter, hash_device_token, submit_details
 from geo.osm_tags import detail_value, length_cm, place_values
 from tests.factories import make_user
@@ -133,9 +133,9 @@ def test_osm_details_toilet_conflict_is_filed_once(session, tmp_path):
     assert conflicts == {"status": {"toilets_wheelchair": "unknown"}}  # grab rails: OSM says no as before
 
 
-def test_osm_details_liechtenstein_capacity_disabled_object_is_not_a_place():
-    # The extract's one detail tag: an unnamed car park (node 38291, capacity:disabled=no). StepFree imports
-    # named places only, so it is read, its detail understood, and skipped for its missing name.
+def test_osm_details_liechtenstein_capacity_disabled_object_is_a_place():
+    # The extract's one detail tag: an unnamed car park (node 38291, capacity:disabled=no). Car parks are places
+    # without a name, so it is read, its detail understood, and imported.
     [record] = [r for r in read_places(extract_path()) if r.key == ("node", 38291)]
-    assert record.skip == NO_NAME and record.values.parking_disabled == "no"
+    assert (record.skip, record.values.name, record.values.parking_disabled) == (None, None, "no")
     assert place_values({"capacity:disabled": "no"}).parking_disabled == "no"

@@ -12,6 +12,7 @@ from app.blueprints.api import _json_body, _submit, bp, limited
 from app.db import get_session
 from app.device import current_submitter
 from app.errors import NotFound, ValidationError
+from app.i18n import place_label
 from app.params import int_param, point_param
 from app.policy import current_policy
 from app.queries import check as check_queries
@@ -86,7 +87,7 @@ def peer_checks():
     found = check_queries.peer_checks(get_session(), current_policy(), lon=lon, lat=lat, user=current_user,
                                       limit=limit)
     return jsonify({"changes": [{
-        "revision_id": c.revision_id, "place_id": c.place_id, "place_name": c.place_name,
+        "revision_id": c.revision_id, "place_id": c.place_id, "place_name": place_label(c.place_name, c.category),
         "category": c.category, "category_label": _(CATEGORY_BY_KEY[c.category].label),
         "before": c.before, "after": c.after, "changed_at": _iso(c.created_at),
         "author": c.author_label, "distance_m": round(c.distance_m)} for c in found]})

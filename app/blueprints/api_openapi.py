@@ -99,8 +99,8 @@ def _property(field: Field) -> dict:
         if field.key in DETAIL_FIELDS:
             return {"type": "string", "enum": [*field.choices, None], "nullable": True, "description": field.meaning}
         return {"type": "string", "enum": list(field.choices)}
-    return {"type": "string", "maxLength": field.max_length, "nullable": field.key != "name",
-            "description": field.meaning}
+    # Every text may be null: a name too, on places OSM does not name (toilets, elevators, parking, platforms).
+    return {"type": "string", "maxLength": field.max_length, "nullable": True, "description": field.meaning}
 
 
 def _detail_input(field: Field) -> dict:

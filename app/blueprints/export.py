@@ -9,6 +9,7 @@ from app.db import get_session
 from app.errors import AppError, ValidationError, error_response
 from app.params import place_filters
 from app.queries.export import PROFILES, PlaceFilters, open_export, snapshot_bind
+from app.services.osm_replication import freshness
 from geo.categories import CATEGORIES
 from geo.fields import DEPRECATED_ALIASES, DETAIL_PROPERTIES, MAP_PROPERTIES, PUBLIC_FIELDS, RECORD_MEANINGS
 from geo.geojson import LICENSE_URL, OSM_ATTRIBUTION
@@ -63,7 +64,8 @@ def _data_page(error: AppError | None = None) -> str:
                            public_fields=PUBLIC_FIELDS, record_meanings=RECORD_MEANINGS,
                            detail_properties=DETAIL_PROPERTIES,
                            map_properties=MAP_PROPERTIES, deprecated_aliases=DEPRECATED_ALIASES,
-                           osm_attribution=OSM_ATTRIBUTION, license_url=LICENSE_URL)
+                           osm_attribution=OSM_ATTRIBUTION, license_url=LICENSE_URL,
+                           osm_freshness=freshness(get_session()))
 
 
 def profile_param(value: str | None) -> str:

@@ -19,6 +19,7 @@ from app.cli import in_default_locale
 from app.cli.osm import committed_import, format_summary
 from app.db import get_session
 from app.models import Place
+from app.services import grid
 from app.services.osm_import import import_file
 from app.services.places import create_place
 
@@ -73,6 +74,7 @@ def load(osm_file: Path | None) -> None:
         return
     if osm_file is not None and osm_file.is_file():
         _load_extract(session, osm_file)
+        grid.fold(session)
         return
     if osm_file is not None:
         click.echo(_("%(file)s is not there: loading a small made-up set instead.", file=osm_file))
@@ -81,6 +83,7 @@ def load(osm_file: Path | None) -> None:
         for values in bar:
             create_place(session, values, source="demo", revision_source="demo")
     session.commit()
+    grid.fold(session)  # the new places' grid deltas into the map's pyramid (app/services/grid.py)
     click.echo(ngettext("Loaded %(num)s demo place around Vaduz, Schaan and Triesen.",
                          "Loaded %(num)s demo places around Vaduz, Schaan and Triesen.", len(places)))
 

@@ -1,18 +1,35 @@
-"""`flask osm import FILE`: bring OpenStreetMap places into StepFree, keeping local knowledge."""
+"""`flask osm import FILE`, `flask osm update FILE.osc`, `flask osm replicate SOURCE`: bring OpenStreetMap places
+into StepFree and keep them fresh, keeping local knowledge."""
+
+import os
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.cli import in_default_locale
 from app.db import get_session
-from app.services import osm_reader
+from app.services import grid, osm_diff, osm_reader
+from app.services.osm_diff import OsmChangeError, apply_change, read_change, write_osm_state
 from app.services.osm_import import ImportSummary, import_records
 from app.services.osm_reader import OsmFileError, check_readable, count_candidates, file_bbox, read_places
+from app.services.osm_replication import AppliedDiff, ReplicationError, replicate
 
-osm_cli = AppGroup("osm", help="Import places from OpenStreetMap.")
+osm_cli = AppGroup("osm", help="Import places from OpenStreetMap and follow its changes.")
+node_index_option = click.option(
+    "--node-index", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The node location index file diffs need (default: OSM_NODE_INDEX, else osm-nodes.idx in the instance "
+         "folder).")
+
+
+def node_index_path(path: Path | None) -> Path:
+    """The node index file: the option, else the OSM_NODE_INDEX setting, else the instance folder's."""
+    if path is not None:
+        return path
+    return Path(current_app.config.get("OSM_NODE_INDEX") or os.path.join(current_app.instance_path, "osm-nodes.idx"))
 
 
 @osm_cli.command("import")
@@ -21,27 +38,104 @@ osm_cli = AppGroup("osm", help="Import places from OpenStreetMap.")
               help="The file is a complete extract of the area StepFree covers: mark imported places it no "
                    "longer contains as gone (only inside the bounding box its header declares, if any). Places "
                    "with local changes are never marked gone: a correction goes to the moderation queue.")
+@node_index_option
 @in_default_locale
-def import_command(file: str, mark_gone: bool) -> None:
+def import_command(file: str, mark_gone: bool, node_index: Path | None) -> None:
     """Import the places of an .osm.pbf or .osm FILE (all or nothing, in one transaction)."""
     session = get_session()
+    pending: list[osm_diff.PendingIndex] = []
 
     def run() -> ImportSummary:
         path = check_readable(file)
         bbox = file_bbox(path)
         with click.progressbar(length=count_candidates(path), label=_("Importing %(file)s", file=path.name),
                                show_pos=True, show_percent=True) as bar:
-            return import_records(session, read_places(path, progress=bar.update), source=path.name,
-                                  bbox=bbox, mark_gone=mark_gone)
+            summary = import_records(session, read_places(path, progress=bar.update), source=path.name,
+                                     bbox=bbox, mark_gone=mark_gone)
+        # Diffs need every node's location and the places' node lists (app/services/osm_diff.py).
+        click.echo(_("Writing what diffs need (node locations: %(path)s)", path=str(node_index_path(node_index))))
+        pending.append(write_osm_state(session, path, node_index_path(node_index)))
+        return summary
 
-    click.echo(format_summary(committed_import(session, run), mark_gone))
+    try:
+        summary = committed_import(session, run)
+    except BaseException:
+        for index in pending:
+            index.discard()
+        raise
+    for index in pending:
+        index.install()
+    click.echo(format_summary(summary, mark_gone))
+    grid.fold(session)  # the import's grid deltas leave the map's reads at once (app/services/grid.py)
+
+
+@osm_cli.command("update")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@node_index_option
+@in_default_locale
+def update_command(file: str, node_index: Path | None) -> None:
+    """Apply an OpenStreetMap change FILE (.osc or .osc.gz) with the import's merge (all or nothing)."""
+    session = get_session()
+
+    def run() -> ImportSummary:
+        change = read_change(file)
+        click.echo(format_change(change.counts()))
+        return apply_change(session, change, node_index_path(node_index), source=Path(file).name)
+
+    click.echo(format_summary(committed_import(session, run), mark_gone=True, verb="applied"))
+    grid.fold(session)
+
+
+@osm_cli.command("replicate")
+@click.argument("source")
+@click.option("--start-sequence", type=click.IntRange(min=0), default=None,
+              help="The replication sequence of the imported extract (the diffs after it are applied). Needed when "
+                   "the extract's header names none; later runs continue from the stored sequence.")
+@click.option("--max-diffs", type=click.IntRange(min=1), default=None,
+              help="Stop after applying this many diffs (the next run continues).")
+@node_index_option
+@in_default_locale
+def replicate_command(source: str, start_sequence: int | None, max_diffs: int | None,
+                      node_index: Path | None) -> None:
+    """Apply the diffs of a replication SOURCE (a URL or a local directory) since the last one applied.
+
+    Safe from cron: a run exits at once if another holds the lock, and each diff commits with its sequence.
+    """
+    session = get_session()
+
+    def report(diff: AppliedDiff) -> None:
+        click.echo(_("Diff %(sequence)s (data of %(timestamp)s): %(created)s created, %(updated)s updated, "
+                     "%(conflicts)s conflicts, %(gone)s gone.", sequence=diff.sequence,
+                     timestamp=diff.timestamp.isoformat(), created=diff.summary.created,
+                     updated=diff.summary.updated, conflicts=diff.summary.conflicts,
+                     gone=diff.summary.gone + diff.summary.gone_kept_local))
+        if diff.summary.skipped:
+            reasons = _skip_reasons()
+            click.echo("  " + ", ".join(f"{reasons.get(reason, reason)}: {n}"
+                                        for reason, n in sorted(diff.summary.skipped.items())))
+
+    try:
+        applied = replicate(session, source, node_index_path(node_index), start_sequence=start_sequence,
+                            max_diffs=max_diffs, on_diff=report)
+    except (ReplicationError, OsmChangeError, OsmFileError) as error:
+        session.rollback()
+        raise click.ClickException(error.message) from None
+    grid.fold(session)
+    if applied:
+        click.echo(ngettext("Applied %(num)s diff; the data is now at sequence %(sequence)s (%(timestamp)s).",
+                            "Applied %(num)s diffs; the data is now at sequence %(sequence)s (%(timestamp)s).",
+                            len(applied), sequence=applied[-1].sequence,
+                            timestamp=applied[-1].timestamp.isoformat()))
+    else:
+        click.echo(_("Nothing to apply: the data is up to date with %(source)s.", source=source))
 
 
 def committed_import(session, run) -> ImportSummary:
-    """Run an import and commit it whole; on any failure roll it all back (a bad file says what is wrong)."""
+    """Run an import or a diff and commit it whole; on any failure roll it all back (a bad file says what is
+    wrong)."""
     try:
         summary = run()
-    except OsmFileError as error:
+    except (OsmFileError, OsmChangeError) as error:
         session.rollback()
         raise click.ClickException(error.message) from None
     except BaseException:
@@ -51,17 +145,31 @@ def committed_import(session, run) -> ImportSummary:
     return summary
 
 
-def format_summary(summary: ImportSummary, mark_gone: bool) -> str:
+def format_change(counts: dict[str, int]) -> str:
+    """What a change file holds, before it is applied."""
+    return _("The change holds %(nodes)s nodes, %(ways)s ways and %(relations)s relations (%(deleted)s deleted).",
+             **counts)
+
+
+def format_summary(summary: ImportSummary, mark_gone: bool, verb: str = "imported") -> str:
     """The end-of-import table: what happened to each object, what was skipped and why."""
     rows = [(_("created"), summary.created), (_("updated from OSM"), summary.updated),
             (_("unchanged"), summary.unchanged), (_("conflicts sent to moderators"), summary.conflicts),
             (_("older conflicts superseded"), summary.superseded), (_("marked gone"), summary.gone),
-            (_("gone from OSM, kept (local changes)"), summary.gone_kept_local)]
+            (_("gone from OSM, kept (local changes)"), summary.gone_kept_local),
+            (_("addresses updated from OSM"), summary.addresses_updated)]
     if not mark_gone:
         rows.append((_("imported earlier, not in this file (see --mark-gone)"), summary.not_in_file))
-    lines = [ngettext("Imported %(num)s place from %(source)s. Data © OpenStreetMap contributors, ODbL 1.0.",
-                      "Imported %(num)s places from %(source)s. Data © OpenStreetMap contributors, ODbL 1.0.",
-                      summary.places, source=summary.source), ""]
+    if verb == "applied":
+        first = ngettext("Applied %(source)s: %(num)s place changed or checked. Data © OpenStreetMap contributors, "
+                         "ODbL 1.0.",
+                         "Applied %(source)s: %(num)s places changed or checked. Data © OpenStreetMap contributors, "
+                         "ODbL 1.0.", summary.places, source=summary.source)
+    else:
+        first = ngettext("Imported %(num)s place from %(source)s. Data © OpenStreetMap contributors, ODbL 1.0.",
+                         "Imported %(num)s places from %(source)s. Data © OpenStreetMap contributors, ODbL 1.0.",
+                         summary.places, source=summary.source)
+    lines = [first, ""]
     skip_words = _skip_reasons()
     lines += _table(_("places"), rows)
     lines += _table(_("skipped"), [(skip_words.get(reason, reason), n)
@@ -78,12 +186,13 @@ def _skip_reasons() -> dict[str, str]:
     a reason not listed here is shown as the importer says it."""
     return {osm_reader.NO_NAME: _("no name"),
             osm_reader.UNMAPPED: _("no StepFree category for its tags"),
-            osm_reader.OPEN_WAY: _("way is not closed"),
+            osm_reader.ROUTE: _("route relation, not a place"),
             osm_reader.MISSING_NODES: _("way has nodes missing from the file"),
             osm_reader.INVALID_LOCATION: _("node has no valid location"),
             osm_reader.INVALID_AREA: _("area geometry is invalid"),
             osm_reader.NOT_AN_AREA: _("relation is not a multipolygon"),
-            osm_reader.DUPLICATE: _("object appears twice in the file")}
+            osm_reader.DUPLICATE: _("object appears twice in the file"),
+            osm_diff.MISSING_MEMBERS: _("relation has member ways StepFree does not keep")}
 
 
 def _table(title: str, rows) -> list[str]:

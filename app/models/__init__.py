@@ -3,8 +3,9 @@
 from app.models.audit import MODERATION_ACTIONS, REVISION_SOURCES, ModerationEvent, Revision
 from app.models.base import Base
 from app.models.engagement import CheckSkip, EventParticipant, MappingEvent, Notice, Vote
+from app.models.osm import OsmNodeOverlay, OsmRelation, OsmReplication, OsmWay
 from app.models.photos import Photo
-from app.models.places import Place, PlaceGridCell
+from app.models.places import Place, PlaceGridCell, PlaceGridDelta
 from app.models.stats import (
     AreaCount,
     ContributionWeek,
@@ -18,9 +19,10 @@ from app.models.submissions import REJECT_REASONS, SUBMISSION_KINDS, SUBMISSION_
 from app.models.users import ROLES, DeviceBan, User
 
 __all__ = [
-    "Base", "User", "DeviceBan", "ROLES", "Place", "PlaceGridCell", "Submission", "SUBMISSION_KINDS",
+    "Base", "User", "DeviceBan", "ROLES", "Place", "PlaceGridCell", "PlaceGridDelta", "Submission", "SUBMISSION_KINDS",
     "SUBMISSION_STATES",
     "REJECT_REASONS", "Revision", "ModerationEvent", "MODERATION_ACTIONS", "REVISION_SOURCES",
     "Photo", "Vote", "CheckSkip", "Notice", "MappingEvent", "EventParticipant",
+    "OsmReplication", "OsmNodeOverlay", "OsmWay", "OsmRelation",
     "PlaceCount", "AreaCount", "CoverageWeek", "ContributionWeek", "PendingCount", "LatencyMinute", "LatencyHour",
 ]

@@ -5,8 +5,10 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Computed,
     DateTime,
     Float,
+    Identity,
     Index,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -23,6 +25,9 @@ from geo.fields import COLUMN_FIELDS, DETAIL_FIELDS, FIELDS, Field
 from geo.vocabulary import DESCRIPTION_MAX, OSM_TYPES
 
 PLACE_SOURCES = ("osm", "volunteer", "demo")
+SEARCH_TEXT = ("coalesce(name, '') || ' ' || coalesce(address ->> 'street', '') || ' ' || "
+               "coalesce(address ->> 'housenumber', '') || ' ' || coalesce(address ->> 'place', '') || ' ' || "
+               "coalesce(address ->> 'postcode', '') || ' ' || coalesce(address ->> 'city', '')")
 
 
 def _detail_check(field: Field) -> CheckConstraint:
@@ -52,13 +57,18 @@ class Place(Base):
         UniqueConstraint("osm_type", "osm_id", name="uq_places_osm_identity"),
         Index("ix_places_geom", "geom", postgresql_using="gist"),
         Index("ix_places_updated_at", "updated_at"),
-        # Name search is a case-insensitive substring match (ILIKE '%...%'): a trigram index serves it.
-        Index("ix_places_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+        CheckConstraint("jsonb_typeof(address) = 'object'", name="address_is_object"),
+        # Name search is a case-insensitive substring match (ILIKE '%...%') of the name and the address: a
+        # trigram index serves it.
+        Index("ix_places_search_text_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
-    name: Mapped[str] = mapped_column(String(200))
+    # NULL for places whose kind rarely has a name (toilets, elevators, parking, platforms): pages label them by
+    # their category (place_label).
+    name: Mapped[str | None] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(32))
     wheelchair: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
     toilets_wheelchair: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
@@ -80,6 +90,10 @@ class Place(Base):
     source: Mapped[str] = mapped_column(String(16), default="volunteer", server_default="volunteer")
     osm_type: Mapped[str | None] = mapped_column(String(8))
     osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The OSM object's addr:* tags without the prefix ({"street": ..., "housenumber": ...}); NULL when none.
+    address: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
+    # What name search matches: the name and the address (kept by PostgreSQL).
+    search_text: Mapped[str | None] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))
     # The OSM values the last import saw, for a three-way merge on the next import.
     osm_seen: Mapped[dict | None] = mapped_column(JSONB)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -102,9 +116,10 @@ class Place(Base):
 
 
 class PlaceGridCell(Base):
-    """Counts of published places per grid cell, category and status; written only by a database trigger.
+    """Counts of published places per grid cell, category and status, as of the last fold.
 
-    Cell side at `level` is GRID_BASE · 2^level degrees. The map's clusters read this instead of the places.
+    Cell side at `level` is GRID_BASE · 2^level degrees, and a level-L cell index is the level-0 index >> L.
+    The map's clusters read this plus the PlaceGridDelta rows not folded yet (app/services/grid.py).
     """
 
     __tablename__ = "place_grid"
@@ -114,6 +129,25 @@ class PlaceGridCell(Base):
     )
 
     level: Mapped[int] = mapped_column(SmallInteger)
+    cx: Mapped[int]
+    cy: Mapped[int]
+    category: Mapped[str] = mapped_column(String(32))
+    wheelchair: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int]
+    sum_lon: Mapped[float] = mapped_column(Float)
+    sum_lat: Mapped[float] = mapped_column(Float)
+
+
+class PlaceGridDelta(Base):
+    """One statement's change to a level-0 grid cell, appended by a trigger on places; folded into place_grid.
+
+    Appending rather than updating shared counts means concurrent writers never wait on each other here.
+    """
+
+    __tablename__ = "place_grid_delta"
+    __table_args__ = (Index("ix_place_grid_delta_cx_cy", "cx", "cy"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     cx: Mapped[int]
     cy: Mapped[int]
     category: Mapped[str] = mapped_column(String(32))

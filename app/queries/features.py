@@ -32,6 +32,15 @@ def _properties_sql(table: str, pairs: list[str], details: list[str]) -> str:
             f"ELSE json_build_object({', '.join(pairs + details)})::text END")
 
 
+def _with_address_sql(table: str, properties: str) -> str:
+    """The properties with the place's OSM address appended as `addr:*` keys (sorted), on places that have one:
+    the object's closing brace gives way to them, so the other keys keep their order."""
+    address = (f"(SELECT json_object_agg('addr:' || key, value ORDER BY key) FROM jsonb_each_text({table}.address))"
+               "::text")
+    return (f"CASE WHEN {table}.address IS NULL THEN {properties} "
+            f"ELSE left({properties}, -1) || ',' || substr({address}, 2) END")
+
+
 def feature_sql(table: str, *, full: bool) -> str:
     """SQL text evaluating to the Feature (JSON text) of the place row `table` (an alias or table name)."""
     fields = PUBLIC_FIELDS if full else MAP_FIELDS
@@ -46,8 +55,11 @@ def feature_sql(table: str, *, full: bool) -> str:
                   f"'check_date:wheelchair', to_char({table}.last_verified_at, 'YYYY-MM-DD')"]
     else:
         pairs += [f"'{old}', {table}.{old}" for old in DEPRECATED_ALIASES if any(f.key == old for f in fields)]
+    properties = _properties_sql(table, pairs, details)
+    if full:
+        properties = _with_address_sql(table, f"({properties})::text")
     return (f"""concat('{{"type":"Feature","id":', {table}.id, ',"geometry":', ST_AsGeoJSON({table}.geom, 7), """
-            f"""',"properties":', {_properties_sql(table, pairs, details)}, '}}')""")
+            f"""',"properties":', {properties}, '}}')""")
 
 
 def feature_column(*, full: bool = True):

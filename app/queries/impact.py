@@ -41,6 +41,7 @@ class Rejection:
     kind: str
     place_id: int | None
     place_name: str | None
+    place_category: str | None  # the published place's, for the label of an unnamed one
     reason_code: str
     reason_note: str | None
     decided_at: datetime | None
@@ -139,8 +140,8 @@ def _rejections_by_reason(session: Session, mine) -> dict[str, int]:
 
 def _recent_rejections(session: Session, mine) -> list[Rejection]:
     """The latest rejections, with the moderator's reason and note, and the place (or the proposed name)."""
-    stmt = (select(Submission.id, Submission.kind, Place.id, func.coalesce(Place.name,
-                                                                          Submission.proposed["name"].astext),
+    stmt = (select(Submission.id, Submission.kind, Place.id,
+                   func.coalesce(Place.name, Submission.proposed["name"].astext), Place.category,
                    Submission.reason_code, Submission.reason_note, Submission.decided_at)
             .outerjoin(Place, and_(Place.id == Submission.place_id, is_published()))
             .where(mine, Submission.state == "rejected")

@@ -47,12 +47,32 @@ def _joined(features_select: str) -> TextClause:
 
 POINTS_SQL = _joined(f"SELECT {_FEATURE} FROM places p WHERE {_WHERE} LIMIT :limit")
 
-# Clusters come from the place_grid pyramid (kept exact by a trigger): the stored cells of the finest level
-# that is still coarse enough are summed into the requested grid, so a region view reads a few hundred
-# small rows instead of visiting every place in it, and the whole world reads the coarsest level (0.64°).
-# A stored cell counts in the requested cell of its south-west corner, moved into the view when it sticks
-# out west or south, so the view touches no more requested cells than grid_cell_size allows.
-CLUSTERS_SQL = _joined("""
+# The grid cells at :level (side :size) touching the view: the folded pyramid (place_grid) and, added to it, the
+# committed deltas not folded yet, raised from level 0 by a shift (app/services/grid.py). One statement reads
+# both, so they come from one snapshot and a fold running meanwhile is seen wholly or not at all: the counts are
+# exact as of the last commit. A level-L range of cells is a level-0 range of cx, which the deltas' index serves.
+_CELLS = """
+SELECT g.cx, g.cy, g.category, g.wheelchair, g.n, g.sum_lon, g.sum_lat FROM place_grid g
+WHERE g.level = :level
+    AND g.cx BETWEEN CAST(floor(:min_lon / :size) AS integer) AND CAST(floor(:max_lon / :size) AS integer)
+    AND g.cy BETWEEN CAST(floor(:min_lat / :size) AS integer) AND CAST(floor(:max_lat / :size) AS integer)
+UNION ALL
+SELECT d.cx >> :level, d.cy >> :level, d.category, d.wheelchair, d.n, d.sum_lon, d.sum_lat FROM place_grid_delta d
+WHERE d.cx BETWEEN CAST(floor(:min_lon / :size) AS integer) << :level
+                AND ((CAST(floor(:max_lon / :size) AS integer) + 1) << :level) - 1
+    AND d.cy BETWEEN CAST(floor(:min_lat / :size) AS integer) << :level
+                AND ((CAST(floor(:max_lat / :size) AS integer) + 1) << :level) - 1"""
+
+_CELL_FILTER = """(cardinality(CAST(:wheelchair AS text[])) = 0 OR g.wheelchair = ANY(CAST(:wheelchair AS text[])))
+    AND (cardinality(CAST(:category AS text[])) = 0 OR g.category = ANY(CAST(:category AS text[])))"""
+
+# Clusters come from the grid: the cells of the finest level that is still coarse enough are summed into the
+# requested grid, so a region view reads a few hundred small rows instead of visiting every place in it, and the
+# whole world reads the coarsest level (0.64°). A stored cell counts in the requested cell of its south-west
+# corner, moved into the view when it sticks out west or south, so the view touches no more requested cells than
+# grid_cell_size allows. A single row may count negatively (a delta, or a cell emptied since): only sums mean
+# anything, hence HAVING rather than a filter on rows.
+CLUSTERS_SQL = _joined(f"""
 SELECT json_build_object(
     'type', 'Feature',
     'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(
@@ -63,13 +83,8 @@ SELECT json_build_object(
         'limited', coalesce(sum(g.n) FILTER (WHERE g.wheelchair = 'limited'), 0),
         'no', coalesce(sum(g.n) FILTER (WHERE g.wheelchair = 'no'), 0),
         'unknown', coalesce(sum(g.n) FILTER (WHERE g.wheelchair = 'unknown'), 0)))::text
-FROM place_grid g
-WHERE g.level = :level
-    AND g.cx BETWEEN CAST(floor(:min_lon / :size) AS integer) AND CAST(floor(:max_lon / :size) AS integer)
-    AND g.cy BETWEEN CAST(floor(:min_lat / :size) AS integer) AND CAST(floor(:max_lat / :size) AS integer)
-    AND g.n > 0
-    AND (cardinality(CAST(:wheelchair AS text[])) = 0 OR g.wheelchair = ANY(CAST(:wheelchair AS text[])))
-    AND (cardinality(CAST(:category AS text[])) = 0 OR g.category = ANY(CAST(:category AS text[])))
+FROM ({_CELLS}) AS g
+WHERE {_CELL_FILTER}
 GROUP BY floor((greatest(g.cx * :size, :min_lon) + 180) / :cell),
     floor((greatest(g.cy * :size, :min_lat) + 90) / :cell)
 HAVING sum(g.n) > 0
@@ -77,13 +92,7 @@ LIMIT :limit""")
 
 
 # An upper bound on the published places in a view: whole level-0 cells (0.005°) touching it.
-GRID_COUNT_SQL = text("""
-SELECT coalesce(sum(g.n), 0) FROM place_grid g
-WHERE g.level = 0
-    AND g.cx BETWEEN CAST(floor(:min_lon / :size) AS integer) AND CAST(floor(:max_lon / :size) AS integer)
-    AND g.cy BETWEEN CAST(floor(:min_lat / :size) AS integer) AND CAST(floor(:max_lat / :size) AS integer)
-    AND (cardinality(CAST(:wheelchair AS text[])) = 0 OR g.wheelchair = ANY(CAST(:wheelchair AS text[])))
-    AND (cardinality(CAST(:category AS text[])) = 0 OR g.category = ANY(CAST(:category AS text[])))""")
+GRID_COUNT_SQL = text(f"SELECT coalesce(sum(g.n), 0) FROM ({_CELLS}) AS g WHERE {_CELL_FILTER}")
 
 
 def _params(flt: MapFilter) -> dict:
@@ -107,7 +116,7 @@ class ViewFeatures:
 
 def count_upper_bound(fetch: Fetch, flt: MapFilter) -> int:
     """At least as many as the published places in the view (it counts whole grid cells at the edges)."""
-    return fetch(GRID_COUNT_SQL, {**_params(flt), "size": GRID_BASE})[0]
+    return fetch(GRID_COUNT_SQL, {**_params(flt), "level": 0, "size": GRID_BASE})[0]
 
 
 def cluster_features(fetch: Fetch, flt: MapFilter, max_features: int) -> ViewFeatures:
@@ -136,14 +145,15 @@ def view_features(fetch: Fetch, flt: MapFilter, limit: int) -> ViewFeatures:
 
 
 def search_features(session: Session, query: str, near: tuple[float, float] | None, limit: int) -> list[str]:
-    """Light features of the published places whose name contains `query`, nearest first given a position."""
+    """Light features of the published places whose name or address (street and house number, place, postcode,
+    city: search_text) contains `query`, nearest first given a position."""
     stmt = (select(feature_column(full=False)).select_from(Place)
-            .where(is_published(), Place.name.icontains(query, autoescape=True)).limit(limit))
+            .where(is_published(), Place.search_text.icontains(query, autoescape=True)).limit(limit))
     if near is not None:
         point = func.ST_SetSRID(func.ST_MakePoint(near[0], near[1]), 4326)
         stmt = stmt.order_by(Place.geom.op("<->")(point))
     else:
-        stmt = stmt.order_by(func.similarity(Place.name, query).desc(), Place.id)
+        stmt = stmt.order_by(func.similarity(Place.search_text, query).desc(), Place.id)
     return list(session.scalars(stmt))
 
 

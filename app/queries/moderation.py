@@ -108,6 +108,7 @@ def pending_counts(session: Session, filters: QueueFilters | None = None,
 class QueueRow:
     submission: Submission
     place_name: str | None
+    place_category: str | None
     author_name: str | None
     holder_name: str | None
     author_type: str = "anonymous"
@@ -117,7 +118,7 @@ def queue_statement(filters: QueueFilters, policy: ModerationPolicy = DEFAULT_PO
                     limit: int = QUEUE_PAGE_SIZE, offset: int = 0):
     """The list of pending submissions, oldest first (shared with the benchmark's bare-SQL baseline)."""
     author, holder = aliased(User), aliased(User)
-    statement = (select(Submission, Place.name, author.display_name, holder.display_name)
+    statement = (select(Submission, Place.name, Place.category, author.display_name, holder.display_name)
                  .outerjoin(Place, Place.id == Submission.place_id)
                  .outerjoin(author, author.id == Submission.author_id)
                  .outerjoin(holder, and_(holder.id == Submission.claimed_by_id,
@@ -133,8 +134,7 @@ def list_queue(session: Session, filters: QueueFilters, policy: ModerationPolicy
                limit: int = QUEUE_PAGE_SIZE,
                offset: int = 0) -> list[QueueRow]:
     """Pending submissions matching the filters, oldest first, with who wrote and who holds them."""
-    rows = [QueueRow(s, place_name, author_name, holder_name)
-            for s, place_name, author_name, holder_name in session.execute(
+    rows = [QueueRow(*row) for row in session.execute(
                 queue_statement(filters, policy, limit=limit, offset=offset))]
     author_ids = {r.submission.author_id for r in rows if r.submission.author_id is not None}
     trusted = set()

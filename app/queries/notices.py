@@ -33,6 +33,7 @@ class NoticeItem:
     kind: str
     place_id: int | None       # set only while the place is public, for a link to its page
     place_name: str | None
+    place_category: str | None  # the published place's, for the label of an unnamed one
     reason_code: str | None
     reason_note: str | None
 
@@ -51,7 +52,7 @@ def list_notices(session: Session, volunteer: Submitter, limit: int = NOTICES_SH
     if mine is None:
         return []
     stmt = (select(Notice.id, Notice.verdict, Notice.created_at, Notice.read_at.is_(None), Submission.kind,
-                   Place.id, func.coalesce(Place.name, Submission.proposed["name"].astext),
+                   Place.id, func.coalesce(Place.name, Submission.proposed["name"].astext), Place.category,
                    Submission.reason_code, Submission.reason_note)
             .join(Submission, Submission.id == Notice.submission_id)
             .outerjoin(Place, and_(Place.id == Submission.place_id, is_published()))

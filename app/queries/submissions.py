@@ -7,9 +7,10 @@ from app.models import Place, Submission
 
 
 def list_for_author(session: Session, user_id: int | None, device_hash: str | None,
-                    limit: int = 200) -> list[tuple[Submission, str | None]]:
-    """An account's submissions, or else an anonymous device's, newest first, with the place's name."""
-    stmt = (select(Submission, Place.name).outerjoin(Place, Place.id == Submission.place_id)
+                    limit: int = 200) -> list[tuple[Submission, str | None, str | None]]:
+    """An account's submissions, or else an anonymous device's, newest first, with the place's name and category
+    (its label when it has no name)."""
+    stmt = (select(Submission, Place.name, Place.category).outerjoin(Place, Place.id == Submission.place_id)
             .order_by(Submission.created_at.desc(), Submission.id.desc()).limit(limit))
     if user_id is not None:
         stmt = stmt.where(Submission.author_id == user_id)
@@ -17,7 +18,7 @@ def list_for_author(session: Session, user_id: int | None, device_hash: str | No
         stmt = stmt.where(Submission.device_hash == device_hash, Submission.author_id.is_(None))
     else:
         return []
-    return [(submission, name) for submission, name in session.execute(stmt)]
+    return [tuple(row) for row in session.execute(stmt)]
 
 
 def count_by_state(session: Session) -> dict[str, int]:

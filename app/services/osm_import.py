@@ -3,36 +3,50 @@
 Per field, base is what the previous import saw (places.osm_seen), theirs is what OSM says now, ours is the
 place's current public value:
 - OSM unchanged (theirs == base): keep ours, whatever volunteers and moderators did since;
-- OSM changed, ours untouched (ours == base): take OSM's value, as an `import` revision through apply_change;
+- OSM changed, ours untouched (ours == base): take OSM's value, as an `import` revision;
 - both changed and disagree: keep ours and file a conflict submission (origin `import`) for moderators, whose
   approval through moderation.approve applies OSM's values.
+The address (places.address, OSM's addr:* tags) is OSM's alone: volunteers never edit it, so every import
+takes OSM's value as it is, without a merge or a revision.
 Objects gone from OSM are marked gone (never deleted) only when the caller says the file covers them
 (mark_gone) and only inside the file's declared bounding box; a place with local changes (any revision not
 made by the importer) is never marked gone: a `gone` correction goes to moderators instead.
+
+The bulk path: records are copied (COPY) in chunks into a temporary staging table and merged with a few
+set-based statements per chunk, so the cost per place is PostgreSQL's, the statement-level grid and statistics
+triggers write each chunk's deltas once, and Python holds one chunk at a time. The statements cover the common
+cases exactly as the rules above say (new places with their first revision; OSM unchanged; OSM changed and the
+place untouched since the last import, with its revision); every other existing place (local changes, or an
+osm_seen written before a field existed) goes through merge_place, row by row, which files the conflicts.
 
 The whole import runs in one savepoint of the caller's transaction: a corrupt file or any error leaves the
 database as it was. Imports are serialised with a transaction-scoped advisory lock.
 """
 
+import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import exists, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import Place, Revision, Submission
 from app.models.base import utcnow
 from app.services.audit import record_event
 from app.services.osm_reader import DUPLICATE, UNMAPPED, OsmRecord, check_readable, file_bbox, read_places
-from app.services.places import apply_change, create_place, snapshot
-from geo.fields import COLUMN_FIELDS, KINDS
+from app.services.places import apply_change, snapshot
+from geo.fields import COLUMN_FIELDS, FIELDS, KINDS
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+# Records per staged chunk, at most: bounds the import's memory. The first chunks are smaller (FIRST_BATCH,
+# doubling), so the first places are written early in a long import; later ones spread each statement's cost.
+BATCH_SIZE = 10_000
+FIRST_BATCH = 500
 # pg_advisory_xact_lock key: two imports at once would race on the same places and osm_seen.
 IMPORT_LOCK_KEY = 0x5354_4550_4F53_4D  # "STEPOSM"
 # The kinds an import conflict is filed as, so a moderator reviews it like a volunteer's change of those fields.
@@ -41,6 +55,77 @@ CONFLICT_KINDS = ("status", "details", "correction")
 MERGE_FIELDS: dict[str, tuple[str, ...]] = {
     **{key: (key,) for key in COLUMN_FIELDS}, "location": ("lon", "lat"), "gone": ("gone",),
 }
+
+STAGE = "osm_import_stage"
+PRESENT = "osm_import_present"
+STAGE_COLUMNS = ("osm_type", "osm_id", *COLUMN_FIELDS, "lon", "lat", "address")
+THEIRS_KEYS = (*COLUMN_FIELDS, "lon", "lat")
+TEXT_TYPES = ("choice", "text")
+# osm_seen's shape (OsmRecord.seen) built from a staged row, and current_values' shape built from a place row.
+SEEN_SQL = "jsonb_build_object(" + ", ".join(f"'{k}', s.{k}" for k in THEIRS_KEYS) + ", 'gone', false)"
+
+
+def _current_sql(alias: str) -> str:
+    columns = ", ".join(f"'{k}', {alias}.{k}" for k in COLUMN_FIELDS)
+    return (f"jsonb_build_object({columns}, 'lon', ST_X({alias}.geom), 'lat', ST_Y({alias}.geom), "
+            f"'gone', {alias}.gone_at IS NOT NULL)")
+
+
+def _created_value(key: str) -> str:
+    """A new place's column from the staged value, with create_place's rule: empty or missing is the default."""
+    value = f"NULLIF(s.{key}, '')" if FIELDS[key].type in TEXT_TYPES else f"s.{key}"
+    return value if FIELDS[key].default is None else f"COALESCE({value}, :default_{key})"
+
+
+CREATE_DEFAULTS = {f"default_{k}": FIELDS[k].default for k in COLUMN_FIELDS if FIELDS[k].default is not None}
+TAKE_ALL = ", ".join(f"{k} = t.{k}" for k in COLUMN_FIELDS)
+MATCH = "p.osm_type = s.osm_type AND p.osm_id = s.osm_id"
+# New places and their first revisions (after: the place's snapshot), in one statement.
+CREATE_SQL = f"""
+WITH created AS (
+    INSERT INTO places (geom, {', '.join(COLUMN_FIELDS)}, address, source, osm_type, osm_id, osm_seen, version,
+                        created_at, updated_at)
+    SELECT ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), {', '.join(_created_value(k) for k in COLUMN_FIELDS)},
+           s.address, 'osm', s.osm_type, s.osm_id, {SEEN_SQL}, 1, :now, :now
+    FROM {STAGE} s
+    WHERE NOT EXISTS (SELECT FROM places p WHERE {MATCH})
+    RETURNING id, {_current_sql('places')} || jsonb_build_object('hidden', hidden_at IS NOT NULL) AS after
+)
+INSERT INTO revisions (place_id, version, source, before, after)
+SELECT id, 1, 'import', CAST('{{}}' AS jsonb), after FROM created"""
+# OSM changed and the place is as the last import left it (ours == base): theirs is the new value of every field,
+# and the revision records the fields that differ. The row lock re-checks the condition against a concurrent
+# commit, so a change that lands meanwhile sends the place to merge_place instead.
+UPDATE_SQL = f"""
+WITH changed_in_osm AS MATERIALIZED (
+    SELECT p.id, p.osm_seen AS base, {SEEN_SQL} AS theirs, s.*
+    FROM {STAGE} s JOIN places p ON {MATCH}
+    WHERE p.osm_seen <> {SEEN_SQL}
+), target AS (
+    SELECT c.* FROM changed_in_osm c JOIN places p ON p.id = c.id
+    WHERE {_current_sql('p')} = c.base
+    FOR UPDATE OF p
+), changed AS (
+    UPDATE places p SET {TAKE_ALL},
+        geom = CASE WHEN t.base -> 'lon' = t.theirs -> 'lon' AND t.base -> 'lat' = t.theirs -> 'lat' THEN p.geom
+                    ELSE ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) END,
+        gone_at = NULL, version = p.version + 1, updated_at = :now, osm_seen = t.theirs
+    FROM target t WHERE p.id = t.id
+    RETURNING p.id, p.version, t.base, t.theirs
+)
+INSERT INTO revisions (place_id, version, source, before, after)
+SELECT c.id, c.version, 'import', d.before, d.after
+FROM changed c CROSS JOIN LATERAL (
+    SELECT jsonb_object_agg(e.key, e.value) AS before, jsonb_object_agg(e.key, c.theirs -> e.key) AS after
+    FROM jsonb_each(c.base) AS e WHERE e.value <> c.theirs -> e.key) AS d"""
+ADDRESS_SQL = f"""
+UPDATE places p SET address = s.address FROM {STAGE} s WHERE {MATCH} AND p.address IS DISTINCT FROM s.address"""
+# What the statements above leave: existing places whose osm_seen is not OSM's values yet.
+REMAINING_SQL = f"SELECT p.id FROM {STAGE} s JOIN places p ON {MATCH} WHERE p.osm_seen IS DISTINCT FROM {SEEN_SQL}"
+EARLIER_SQL = f"""
+SELECT k.osm_type, k.osm_id FROM {PRESENT} k
+JOIN unnest(CAST(:types AS text[]), CAST(:ids AS bigint[])) AS c(osm_type, osm_id)
+  ON k.osm_type = c.osm_type AND k.osm_id = c.osm_id"""
 
 
 @dataclass
@@ -56,6 +141,8 @@ class ImportSummary:
     gone_kept_local: int = 0
     not_in_file: int = 0
     superseded: int = 0
+    # Places whose address OSM changed (created places not counted): bookkeeping, not a revision.
+    addresses_updated: int = 0
     skipped: Counter = field(default_factory=Counter)
     unmapped_tags: Counter = field(default_factory=Counter)
     value_notes: Counter = field(default_factory=Counter)
@@ -72,7 +159,8 @@ class ImportSummary:
         return {
             "source": self.source, "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
             "conflicts": self.conflicts, "gone": self.gone, "gone_kept_local": self.gone_kept_local,
-            "not_in_file": self.not_in_file, "superseded": self.superseded, "skipped": dict(self.skipped),
+            "not_in_file": self.not_in_file, "superseded": self.superseded, "addresses_updated": self.addresses_updated,
+            "skipped": dict(self.skipped),
             "unmapped_tags": dict(self.unmapped_tags.most_common(20)),
             "value_notes": dict(self.value_notes.most_common(20)),
             "skipped_values": dict(self.skipped_values.most_common(20)), "by_status": dict(self.by_status),
@@ -90,57 +178,123 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
     """Merge the records of one OSM file into the places, in one savepoint; flush, never commit."""
     summary = ImportSummary(source=source)
     session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
-    with session.begin_nested():
-        present: set[tuple[str, int]] = set()
-        batch: list[OsmRecord] = []
-        for record in records:
-            if record.key in present:
-                summary.skipped[DUPLICATE] += 1
-                continue
-            if record.still_a_place:
-                present.add(record.key)
-            if record.skip is not None:
-                summary.skipped[record.skip] += 1
-                if record.skip == UNMAPPED and record.detail:
-                    summary.unmapped_tags[record.detail] += 1
-                continue
-            summary.value_notes.update(record.values.notes)
-            summary.skipped_values.update(record.values.skipped_values)
-            status = record.values.wheelchair if record.values.wheelchair_tagged else "no wheelchair tag"
-            summary.by_status[f"{record.osm_type}s: {status}"] += 1
-            batch.append(record)
-            if len(batch) >= BATCH_SIZE:
-                _merge_batch(session, batch, summary)
-                batch = []
-        _merge_batch(session, batch, summary)
-        _handle_missing(session, present, bbox, mark_gone, summary)
+    with session.begin_nested(), _staging(session):
+        for chunk in _chunks(records):
+            _import_chunk(session, chunk, summary)
+        _handle_missing(session, bbox, mark_gone, summary)
         record_event(session, None, "import", details=summary.as_dict())
     log.info("OSM import of %s: %s", source, summary.as_dict())
     return summary
 
 
-def _merge_batch(session: Session, batch: list[OsmRecord], summary: ImportSummary) -> None:
-    if not batch:
+def _chunks(records: Iterable[OsmRecord]) -> Iterator[list[OsmRecord]]:
+    size, chunk = min(FIRST_BATCH, BATCH_SIZE), []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            size, chunk = min(size * 2, BATCH_SIZE), []
+    if chunk:
+        yield chunk
+
+
+@contextmanager
+def _staging(session: Session) -> Iterator[None]:
+    """The session's staging tables for one import; dropped at the end (an error's rollback drops them too).
+
+    Objects loaded before are expired afterwards: the statements change places behind the ORM's back.
+    """
+    session.flush()
+    session.execute(text(f"CREATE TEMP TABLE {STAGE} ON COMMIT DROP AS SELECT "
+                         f"{', '.join(STAGE_COLUMNS[:-3])}, 0::float8 AS lon, 0::float8 AS lat, address "
+                         "FROM places WITH NO DATA"))
+    # The keys of every object of the file that OSM still describes as a place: for duplicates and for gone.
+    session.execute(text(f"CREATE TEMP TABLE {PRESENT} (osm_type text NOT NULL, osm_id bigint NOT NULL, "
+                         "PRIMARY KEY (osm_id, osm_type)) ON COMMIT DROP"))
+    # Each chunk's statements join a few thousand staged rows to the places: index lookups, never a scan of every
+    # place per chunk (the places' statistics are stale while an import fills the table, so the planner may
+    # think otherwise).
+    session.execute(text("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"))
+    yield
+    session.flush()
+    session.execute(text("SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT"))
+    session.execute(text(f"DROP TABLE {STAGE}, {PRESENT}"))
+    session.expire_all()
+
+
+def _import_chunk(session: Session, chunk: list[OsmRecord], summary: ImportSummary) -> None:
+    """Count one chunk's skipped objects and duplicates, note its places as present, merge them."""
+    earlier = set(session.execute(text(EARLIER_SQL), {
+        "types": [r.osm_type for r in chunk], "ids": [r.osm_id for r in chunk]}).tuples())
+    found: set[tuple[str, int]] = set()
+    rows = []
+    for record in chunk:
+        if record.key in earlier or record.key in found:
+            summary.skipped[DUPLICATE] += 1
+            continue
+        if record.still_a_place:
+            found.add(record.key)
+        if record.skip is not None:
+            summary.skipped[record.skip] += 1
+            if record.skip == UNMAPPED and record.detail:
+                summary.unmapped_tags[record.detail] += 1
+            continue
+        _count_values(record, summary)
+        rows.append(_stage_row(record))
+    _copy(session, PRESENT, ("osm_type", "osm_id"), found)
+    _merge_rows(session, rows, summary)
+
+
+def _count_values(record: OsmRecord, summary: ImportSummary) -> None:
+    summary.value_notes.update(record.values.notes)
+    summary.skipped_values.update(record.values.skipped_values)
+    status = record.values.wheelchair if record.values.wheelchair_tagged else "no wheelchair tag"
+    summary.by_status[f"{record.osm_type}s: {status}"] += 1
+
+
+def _stage_row(record: OsmRecord) -> tuple:
+    address = record.values.address
+    return (record.osm_type, record.osm_id, *(getattr(record.values, k) for k in COLUMN_FIELDS),
+            record.lon, record.lat, None if address is None else json.dumps(address))
+
+
+def _theirs(row: tuple) -> dict:
+    """A staged row as OsmRecord.seen() gives it: OSM's values, theirs in the merge."""
+    return {**dict(zip(THEIRS_KEYS, row[2:-1], strict=True)), "gone": False}
+
+
+def _copy(session: Session, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """COPY rows into a table on the session's own connection, so they share its transaction."""
+    connection = session.connection().connection.driver_connection
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _merge_rows(session: Session, rows: list[tuple], summary: ImportSummary) -> None:
+    """Merge staged rows (one per place, no duplicates): set-based where the rules allow, else merge_place."""
+    if not rows:
         return
-    keys = [record.key for record in batch]
-    places = session.scalars(
-        select(Place).where(tuple_(Place.osm_type, Place.osm_id).in_(keys)).with_for_update())
-    existing = {(place.osm_type, place.osm_id): place for place in places}
-    for record in batch:
-        place = existing.get(record.key)
-        if place is None:
-            _create(session, record)
-            summary.created += 1
-        else:
-            outcome = merge_place(session, place, record.seen(), summary)
-            setattr(summary, outcome, getattr(summary, outcome) + 1)
-
-
-def _create(session: Session, record: OsmRecord) -> Place:
-    seen = record.seen()
-    values = {k: seen[k] for k in (*COLUMN_FIELDS, "lon", "lat")}
-    return create_place(session, values, source="osm", revision_source="import", osm_type=record.osm_type,
-                        osm_id=record.osm_id, osm_seen=seen)
+    session.execute(text(f"TRUNCATE {STAGE}"))
+    _copy(session, STAGE, STAGE_COLUMNS, rows)
+    session.execute(text(f"ANALYZE {STAGE}"))  # a temporary table has no statistics: the joins need them
+    now = utcnow()
+    created = session.execute(text(CREATE_SQL), {"now": now, **CREATE_DEFAULTS}).rowcount
+    updated = session.execute(text(UPDATE_SQL), {"now": now}).rowcount
+    summary.addresses_updated += session.execute(text(ADDRESS_SQL)).rowcount
+    remaining = list(session.scalars(text(REMAINING_SQL)))
+    summary.created += created
+    summary.updated += updated
+    summary.unchanged += len(rows) - created - updated - len(remaining)
+    if not remaining:
+        return
+    theirs = {(row[0], row[1]): row for row in rows}
+    places = session.scalars(select(Place).where(Place.id.in_(remaining)).order_by(Place.id).with_for_update()
+                             .execution_options(populate_existing=True))
+    for place in places:
+        outcome = merge_place(session, place, _theirs(theirs[place.osm_type, place.osm_id]), summary)
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+    session.flush()
 
 
 def current_values(place: Place) -> dict:
@@ -215,17 +369,41 @@ def file_conflict(session: Session, place: Place, kind: str, proposed: dict, our
     return True
 
 
-def _handle_missing(session: Session, present: set[tuple[str, int]], bbox, mark_gone: bool,
-                    summary: ImportSummary) -> None:
+def _handle_missing(session: Session, bbox, mark_gone: bool, summary: ImportSummary) -> None:
     """Mark imported places that OSM no longer has as gone, or count them when the file may not cover them."""
-    query = select(Place.id, Place.osm_type, Place.osm_id).where(Place.source == "osm", Place.gone_at.is_(None))
-    if bbox is not None:
-        query = query.where(func.ST_Intersects(Place.geom, func.ST_MakeEnvelope(*bbox, 4326)))
-    missing = [row.id for row in session.execute(query) if (row.osm_type, row.osm_id) not in present]
+    inside = "AND ST_Intersects(p.geom, ST_MakeEnvelope(:west, :south, :east, :north, 4326))" if bbox else ""
+    missing = list(session.scalars(text(f"""
+        SELECT p.id FROM places p WHERE p.source = 'osm' AND p.gone_at IS NULL {inside}
+        AND NOT EXISTS (SELECT FROM {PRESENT} k WHERE k.osm_type = p.osm_type AND k.osm_id = p.osm_id)"""),
+        dict(zip(("west", "south", "east", "north"), bbox or (), strict=False))))
     if not mark_gone:
         summary.not_in_file = len(missing)
         return
-    for place_id in missing:
+    _mark_gone(session, missing, summary)
+
+
+def merge_records(session: Session, records: list[OsmRecord], summary: ImportSummary) -> None:
+    """Merge records of objects OSM describes as places (none skipped, no two alike), as an import does; flush,
+    never commit."""
+    with _staging(session):
+        for start in range(0, len(records), BATCH_SIZE):
+            chunk = records[start:start + BATCH_SIZE]
+            for record in chunk:
+                _count_values(record, summary)
+            _merge_rows(session, [_stage_row(record) for record in chunk], summary)
+
+
+def mark_missing(session: Session, keys: list[tuple[str, int]], summary: ImportSummary) -> None:
+    """Apply the import's gone rules to the places of these OSM objects (deleted, or no longer places)."""
+    if not keys:
+        return
+    place_ids = session.scalars(select(Place.id).where(
+        Place.source == "osm", Place.gone_at.is_(None), tuple_(Place.osm_type, Place.osm_id).in_(keys)))
+    _mark_gone(session, list(place_ids), summary)
+
+
+def _mark_gone(session: Session, place_ids: list[int], summary: ImportSummary) -> None:
+    for place_id in place_ids:
         place = session.get(Place, place_id, with_for_update=True)
         base = place.osm_seen or {}
         if base.get("gone"):

@@ -1,9 +1,10 @@
 """Reading an OSM file (.osm.pbf or .osm XML) into the place records StepFree imports, with pyosmium.
 
 Nodes become places where they stand; closed ways and multipolygon relations become a point inside their
-area (geo.osm_geometry). Only objects carrying a category key reach Python at all (pyosmium's KeyFilter runs
-in C++), which keeps reading close to pyosmium's own speed. Every candidate that is not imported comes back
-as a record with a skip reason, so the import can count it.
+area, open ways (a platform along the kerb) the point halfway along their line (geo.osm_geometry). Only
+objects carrying a category key reach Python at all (pyosmium's KeyFilter runs in C++), which keeps reading
+close to pyosmium's own speed. Every candidate that is not imported comes back as a record with a skip reason,
+so the import can count it.
 """
 
 import logging
@@ -19,7 +20,7 @@ from flask_babel import gettext as _
 
 from app.errors import AppError
 from geo.fields import COLUMN_FIELDS
-from geo.osm_geometry import GeometryError, rounded, way_point, wkb_point
+from geo.osm_geometry import GeometryError, line_point, rounded, way_point, wkb_point
 from geo.osm_tags import CATEGORY_KEYS_ORDER, OsmPlaceValues, place_values, unmapped_tag
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,16 @@ PROGRESS_STEP = 256
 # never marked gone. The others mean OSM no longer describes a place StepFree shows.
 NO_NAME = "no name"
 UNMAPPED = "no StepFree category for its tags"
-OPEN_WAY = "way is not closed"
+ROUTE = "route relation, not a place"
 MISSING_NODES = "way has nodes missing from the file"
 INVALID_LOCATION = "node has no valid location"
 INVALID_AREA = "area geometry is invalid"
 NOT_AN_AREA = "relation is not a multipolygon"
 DUPLICATE = "object appears twice in the file"
-GEOMETRY_REASONS = frozenset({OPEN_WAY, MISSING_NODES, INVALID_LOCATION, INVALID_AREA, NOT_AN_AREA})
+GEOMETRY_REASONS = frozenset({MISSING_NODES, INVALID_LOCATION, INVALID_AREA, NOT_AN_AREA})
+# A bus line or a hiking trail as a whole: it may carry a place's tags (its operator's, its stops'), yet its stops
+# are mapped as places of their own.
+ROUTE_TYPES = frozenset({"route", "route_master"})
 
 
 class OsmFileError(AppError):
@@ -174,13 +178,15 @@ def read_places(path: str | os.PathLike, progress: Callable[[int], None] | None 
 
 def _classify(osm_type: str, osm_id: int, tags) -> OsmRecord | None:
     """A record with the object's values, already skipped if it has no name or category; None if irrelevant."""
+    if osm_type == "relation" and tags.get("type") in ROUTE_TYPES:
+        return OsmRecord(osm_type, osm_id, place_values(tags), skip=ROUTE, detail=f"type={tags.get('type')}")
     values = place_values(tags)
     if values.category is None:
         unmapped = unmapped_tag(tags)
         if values.name is None or unmapped is None:
             return None  # a bench, a road: not a place, not worth a line in the report
         return OsmRecord(osm_type, osm_id, values, skip=UNMAPPED, detail=unmapped)
-    if values.name is None:
+    if values.name is None and not values.unnamed_kind:
         return OsmRecord(osm_type, osm_id, values, skip=NO_NAME)
     return OsmRecord(osm_type, osm_id, values)
 
@@ -199,14 +205,15 @@ def _way_record(way) -> OsmRecord | None:
     record = _classify("way", way.id, way.tags)
     if record is None or record.skip is not None:
         return record
-    if not way.is_closed():
-        record.skip = OPEN_WAY
-        return record
-    if not all(n.location.valid() for n in way.nodes):
+    if len(way.nodes) == 0 or not all(n.location.valid() for n in way.nodes):
         record.skip = MISSING_NODES
         return record
+    coords = [(n.lon, n.lat) for n in way.nodes]
+    if not way.is_closed():
+        record.lon, record.lat = line_point(coords)
+        return record
     try:
-        record.lon, record.lat = way_point([(n.lon, n.lat) for n in way.nodes])
+        record.lon, record.lat = way_point(coords)
     except GeometryError as error:
         record.skip, record.detail = INVALID_AREA, str(error)
     return record

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, ValidationError
+from app.i18n import place_label
 from app.models import Notice, Place, Revision, Submission, User
 from app.models.base import utcnow
 from app.policy import DEFAULT_POLICY, ModerationPolicy
@@ -79,8 +80,8 @@ def undo_decision(session: Session, submission_id: int, moderator: User, *,
         place = get_place(session, applied.place_id, for_update=True)
         if place.version != applied.version:
             raise Conflict(_("%(name)s changed again after this decision (now version %(version)s); undoing it would "
-                             "overwrite newer values. Revert from the place's history instead.", name=place.name,
-                             version=place.version), "submission_id", code="changed_since")
+                             "overwrite newer values. Revert from the place's history instead.",
+                             name=place_label(place), version=place.version), "submission_id", code="changed_since")
         # A creation has nothing before it: undoing it hides the place it created.
         restore = dict(applied.before) if applied.before else {"hidden": True}
         apply_change(session, place, restore, revision_source="undo", actor=moderator, submission_id=submission.id,

@@ -15,6 +15,8 @@
   var GLYPH = {yes: "✓", limited: "!", no: "✕", unknown: "?"};
 
   var el = function (id) { return document.getElementById(id); };
+  // An unnamed place (a toilet, an elevator: OpenStreetMap rarely names them) is called by its category.
+  function placeName(p) { return p.name || p.category_label; }
   var config = JSON.parse(el("check").dataset.config);
   var outbox = window.StepFree.outbox, freshness = window.StepFree.freshness;
   var buttons = Array.prototype.slice.call(document.querySelectorAll(".check-answer"));
@@ -148,7 +150,7 @@
 
   function fillCard(feature) {
     var p = feature.properties;
-    el("check-title").textContent = p.name;
+    el("check-title").textContent = placeName(p);
     el("check-about").textContent = p.category_label + " · " + distance(p.distance_m);
     var status = el("check-status");
     status.textContent = "";
@@ -204,7 +206,7 @@
       if (err.offline) {
         askAgain(place);
       } else {
-        say(_("%(name)s is no longer on the map.", {name: place.properties.name}));
+        say(_("%(name)s is no longer on the map.", {name: placeName(place.properties)}));
       }
     });
   }
@@ -219,7 +221,7 @@
 
   // What the volunteer said, as one whole sentence: saved at once or waiting for a moderator.
   function thanks(kind, place, wheelchair, approved) {
-    var name = place.properties.name;
+    var name = placeName(place.properties);
     if (kind === "status") {
       var status = lower(config.valueLabels.wheelchair[wheelchair]);
       return approved ? _("Saved: %(name)s is %(status)s. Thank you!", {name: name, status: status})
@@ -234,7 +236,7 @@
     var place = state.current;
     if (!place || button.disabled) { return; }
     var kind = button.dataset.answer, wheelchair = button.dataset.wheelchair;
-    var sent = endpoint(kind, place, wheelchair), name = place.properties.name;
+    var sent = endpoint(kind, place, wheelchair), name = placeName(place.properties);
     showNext(true);
     outbox.post(sent.url, sent.body).then(function (res) {
       if (res.status < 300) {

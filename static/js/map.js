@@ -17,6 +17,19 @@
   var labels = JSON.parse(mapEl.dataset.labels);
   var STATUS_WORDS = labels.wheelchair, TOILET_WORDS = labels.toilets;
 
+  // What the page calls a place: its name, or for an unnamed one (a toilet, an elevator, a platform: OpenStreetMap
+  // rarely names them) its category's words.
+  // An OSM address on one line (as app/i18n.py address_line writes it): "Städtle 35, 9490 Vaduz".
+  function addressLine(p) {
+    var join = function (parts, glue) { return parts.filter(function (v) { return v; }).join(glue); };
+    return join([join([p["addr:street"] || p["addr:place"], p["addr:housenumber"]], " "),
+                 join([p["addr:postcode"], p["addr:city"]], " ")], ", ");
+  }
+
+  function placeName(p) {
+    return p.name || labels.categories[p.category] || p.category_label || _("Unnamed place");
+  }
+
   var shared = sharedView();
   var map = L.map(mapEl, {zoomControl: false, keyboard: true})
     .setView(shared ? shared.center : config.center, shared ? shared.zoom : config.zoom);
@@ -169,7 +182,7 @@
       label(g.getElement(), ngettext("%(num)s place close together: %(places)s. Activate to see them one by one.",
                                      "%(num)s places close together: %(places)s. Activate to see them one by one.", n,
                                      {num: number(n), places: listOf(group.members.map(function (f) {
-                                       return _("%(name)s (%(status)s)", {name: f.properties.name,
+                                       return _("%(name)s (%(status)s)", {name: placeName(f.properties),
                                                                           status: STATUS_WORDS[f.properties.wheelchair]});
                                      }))}));
       onActivate(g, function () { showNearGroup(group, g.getElement()); });
@@ -190,7 +203,7 @@
       } else {
         places += 1;
         var marker = L.marker(latlng, {icon: markerIcon(p.wheelchair), keyboard: true, riseOnHover: true}).addTo(layer);
-        label(marker.getElement(), _("%(name)s, %(status)s", {name: p.name, status: STATUS_WORDS[p.wheelchair]}));
+        label(marker.getElement(), _("%(name)s, %(status)s", {name: placeName(p), status: STATUS_WORDS[p.wheelchair]}));
         marker.getElement().dataset.placeId = feature.id;
         onActivate(marker, function () { openPlace(feature.id, marker.getElement()); });
       }
@@ -217,7 +230,7 @@
       var li = document.createElement("li"); li.textContent = _("Zoom in to list single places."); list.appendChild(li);
       return;
     }
-    points.sort(function (a, b) { return a.properties.name.localeCompare(b.properties.name); });
+    points.sort(function (a, b) { return placeName(a.properties).localeCompare(placeName(b.properties)); });
     points.forEach(function (f) {
       var li = document.createElement("li");
       var b = document.createElement("button");
@@ -227,7 +240,7 @@
       var pin = document.createElement("span"); pin.className = "sf-pin"; pin.textContent = STATUS_GLYPH[f.properties.wheelchair];
       icon.appendChild(pin);
       var text = document.createElement("span");
-      text.textContent = _("%(name)s — %(status)s", {name: f.properties.name, status: STATUS_WORDS[f.properties.wheelchair]});
+      text.textContent = _("%(name)s — %(status)s", {name: placeName(f.properties), status: STATUS_WORDS[f.properties.wheelchair]});
       b.appendChild(icon); b.appendChild(text);
       b.addEventListener("click", function () { openPlace(f.id, b); });
       li.appendChild(b); list.appendChild(li);
@@ -341,7 +354,7 @@
   // The Web Share sheet where the phone has one; else the link goes to the clipboard, and the sheet says so.
   el("share-button").addEventListener("click", function () {
     var url = new URL(currentUrl(), window.location.href).href;
-    var title = state.current ? state.current.properties.name : document.title;
+    var title = state.current ? placeName(state.current.properties) : document.title;
     if (navigator.share) {
       navigator.share({title: title, url: url}).then(function () { sheetMessage(_("Shared.")); }, function () {});
       return;
@@ -375,8 +388,11 @@
 
   function fillSheet(feature) {
     var p = feature.properties;
-    el("sheet-title").textContent = p.name;
+    el("sheet-title").textContent = placeName(p);
     el("sheet-category").textContent = p.category_label;
+    var address = addressLine(p);
+    el("sheet-address").textContent = address;
+    el("sheet-address").hidden = !address;
     var status = el("sheet-status");
     status.textContent = "";
     var icon = document.createElement("span");
@@ -521,7 +537,7 @@
   // `onKept(about)`, when given, hears that the answer stayed on the phone (no connection).
   function submit(url, body, onDone, errorEl, onKept) {
     if (errorEl) { errorEl.hidden = true; }
-    var about = state.current && state.current.properties.name;
+    var about = state.current && placeName(state.current.properties);
     // The second handler hears only a failed request: an error in handling the answer must not send it twice.
     return outbox.post(url, body).then(function (res) {
       if (res.status === 201) {
@@ -852,7 +868,7 @@
     var url = "/api/photos/" + state.reporting + "/reports", body = {problem: problem.value};
     var note = REPORT_FORM.note.value.trim();
     if (note) { body.note = note; }
-    var about = state.current && state.current.properties.name;
+    var about = state.current && placeName(state.current.properties);
     outbox.post(url, body).then(function (res) {
       if (res.status === 201) {
         closeReport(false);
@@ -1019,11 +1035,11 @@
       .then(function (data) {
         results.textContent = "";
         if (data.error) { setStatus(data.error.message); results.hidden = true; return; }
-        if (!data.features.length) { setStatus(_("No place named like “%(query)s” was found.", {query: q})); results.hidden = true; return; }
+        if (!data.features.length) { setStatus(_("No place named like “%(query)s” or on such a street was found.", {query: q})); results.hidden = true; return; }
         data.features.forEach(function (f) {
           var li = document.createElement("li"), b = document.createElement("button");
           b.type = "button"; b.className = "list-item";
-          b.textContent = _("%(name)s — %(status)s", {name: f.properties.name, status: STATUS_WORDS[f.properties.wheelchair]});
+          b.textContent = _("%(name)s — %(status)s", {name: placeName(f.properties), status: STATUS_WORDS[f.properties.wheelchair]});
           b.addEventListener("click", function () {
             results.hidden = true;
             var c2 = f.geometry.coordinates;

@@ -195,7 +195,7 @@ def test_search_finds_a_place_and_opens_it(phone_page, live_server, live_db):
     _load_demo(live_db)
     page = phone_page
     page.goto(f"{live_server}/")
-    page.get_by_role("searchbox", name="Find a place by name").fill("Museum Schaan")
+    page.get_by_role("searchbox", name="Find a place by name or street").fill("Museum Schaan")
     page.get_by_role("button", name="Search").tap()
     result = page.get_by_role("list", name="Search results").get_by_role("button").first
     expect(result).to_contain_text("Museum Schaan")

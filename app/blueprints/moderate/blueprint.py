@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.blueprints.access import holds, required_role
 from app.db import get_session, rollback_request_session
 from app.errors import AppError, NotFound, error_response, wants_json
+from app.i18n import place_label
 from app.queries import moderation as queue
 from app.queries.history import list_revisions
 from geo.categories import CATEGORIES
@@ -47,7 +48,7 @@ def render_review(submission_id: int, error: str | None = None) -> str:
     session = get_session()
     context = queue.review_context(session, queue.get_submission(session, submission_id))
     revisions = list_revisions(session, context.place.id) if context.place is not None else []
-    nearby_points = [{"name": p.name, "status": _(WHEELCHAIR_LABELS[p.wheelchair]), **p.snapshot()}
+    nearby_points = [{**p.snapshot(), "name": place_label(p), "status": _(WHEELCHAIR_LABELS[p.wheelchair])}
                      for p, _metres in context.nearby]
     return render_template("moderate/review.html", ctx=context, revisions=revisions, error=error,
                            nearby_points=nearby_points, history=revisions, is_moderator=True,

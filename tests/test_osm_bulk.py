@@ -1,0 +1,216 @@
+"""The bulk import (COPY into staging, set-based merge) gives what the row-by-row merge gave, on the Liechtenstein
+extract: the same places, revisions, conflicts, audit events and summary, in chunks of bounded size.
+
+The row-by-row reference below is the import as it was before the bulk path: one record at a time through
+create_place and merge_place. Each scenario runs it and the bulk import from the same database state (each in a
+savepoint rolled back afterwards) and compares everything they wrote.
+"""
+
+from pathlib import Path
+
+import osmium
+import pytest
+from sqlalchemy import func, select
+
+from app.models import ModerationEvent, Place, Revision, Submission
+from app.services import moderation, osm_import
+from app.services.audit import record_event
+from app.services.osm_import import ImportSummary, import_file, mark_missing, merge_place
+from app.services.osm_reader import DUPLICATE, UNMAPPED, file_bbox, read_places
+from app.services.places import create_place
+from app.services.submissions import Submitter, hash_device_token, submit_correction, submit_status
+from geo.fields import COLUMN_FIELDS, KINDS
+from tests.factories import make_user
+from tests.test_osm_liechtenstein import extract_path
+
+pytestmark = pytest.mark.usefixtures("app_context")
+DEVICE = Submitter(device_hash=hash_device_token("osm-bulk-volunteer"))
+
+
+def row_by_row_import(session, path: Path, *, mark_gone: bool = False) -> ImportSummary:
+    """The reference: the import's rules applied one record at a time with the public helpers."""
+    summary = ImportSummary(source=path.name)
+    present: set[tuple[str, int]] = set()
+    for record in read_places(path):
+        if record.key in present:
+            summary.skipped[DUPLICATE] += 1
+            continue
+        if record.still_a_place:
+            present.add(record.key)
+        if record.skip is not None:
+            summary.skipped[record.skip] += 1
+            if record.skip == UNMAPPED and record.detail:
+                summary.unmapped_tags[record.detail] += 1
+            continue
+        summary.value_notes.update(record.values.notes)
+        summary.skipped_values.update(record.values.skipped_values)
+        status = record.values.wheelchair if record.values.wheelchair_tagged else "no wheelchair tag"
+        summary.by_status[f"{record.osm_type}s: {status}"] += 1
+        place = session.scalars(select(Place).where(Place.osm_type == record.osm_type, Place.osm_id == record.osm_id)
+                                .with_for_update()).one_or_none()
+        seen = record.seen()
+        if place is None:
+            create_place(session, {k: seen[k] for k in (*COLUMN_FIELDS, "lon", "lat")}, source="osm",
+                         revision_source="import", osm_type=record.osm_type, osm_id=record.osm_id, osm_seen=seen,
+                         address=record.values.address)
+            summary.created += 1
+            continue
+        outcome = merge_place(session, place, seen, summary)
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+        if place.address != record.values.address:
+            place.address = record.values.address
+            summary.addresses_updated += 1
+    query = select(Place.osm_type, Place.osm_id).where(Place.source == "osm", Place.gone_at.is_(None))
+    box = file_bbox(path)
+    if box is not None:
+        query = query.where(func.ST_Intersects(Place.geom, func.ST_MakeEnvelope(*box, 4326)))
+    rows = session.execute(query)
+    missing = [tuple(row) for row in rows if tuple(row) not in present]
+    if mark_gone:
+        mark_missing(session, missing, summary)
+    else:
+        summary.not_in_file = len(missing)
+    record_event(session, None, "import", details=summary.as_dict())
+    return summary
+
+
+def _state(session) -> dict:
+    """Everything an import writes, keyed by OSM identity (ids and timestamps differ between two runs)."""
+    rows = session.execute(select(Place.id, Place.osm_type, Place.osm_id))
+    key = {row.id: (row.osm_type, row.osm_id) for row in rows}
+    places = {}
+    for place in session.scalars(select(Place)):
+        session.refresh(place)
+        places[key[place.id]] = (place.snapshot(), place.address, place.osm_seen, place.version, place.source,
+                                 place.search_text)
+    revisions = sorted((key[r.place_id], r.version, r.source, r.before, r.after, r.submission_id is None)
+                       for r in session.scalars(select(Revision)))
+    submissions = sorted((key[s.place_id], s.kind, s.origin, s.state, s.proposed, s.base_version)
+                         for s in session.scalars(select(Submission).where(Submission.origin == "import")))
+    events = sorted((e.action, key.get(e.place_id), repr(sorted((e.details or {}).items())))
+                    for e in session.scalars(select(ModerationEvent).where(
+                        ModerationEvent.action.in_(("import", "import_conflict")))))
+    return {"places": places, "revisions": revisions, "submissions": submissions, "events": events}
+
+
+def _both(session, path: Path, *, mark_gone: bool = False) -> tuple[tuple, tuple]:
+    """(summary, state) of the reference and of the bulk import, each from the current state, both rolled back."""
+    results = []
+    for run in (row_by_row_import, lambda s, p, mark_gone: import_file(s, p, mark_gone=mark_gone)):
+        savepoint = session.begin_nested()
+        summary = run(session, path, mark_gone=mark_gone)
+        results.append((summary.as_dict(), _state(session)))
+        savepoint.rollback()
+        session.expire_all()
+    return results[0], results[1]
+
+
+def _assert_same(reference: tuple, bulk: tuple) -> None:
+    (ref_summary, ref_state), (bulk_summary, bulk_state) = reference, bulk
+    assert bulk_summary == ref_summary
+    for part in ref_state:
+        assert bulk_state[part] == ref_state[part], part
+
+
+def _locally(session, place: Place, **values) -> None:
+    """A volunteer's change, approved by a moderator: StepFree's local knowledge."""
+    status = {k: v for k, v in values.items() if k in KINDS["status"].fields}
+    submit = submit_status if status else submit_correction
+    submission = submit(session, DEVICE, place.id, status or values)
+    moderation.approve(session, submission.id, make_user(session, role="moderator"))
+
+
+def _modified_extract(source: Path, target: Path, edits: dict[int, dict], moves: dict[int, tuple[float, float]],
+                      twice: set[int]) -> Path:
+    """A copy of the extract with some nodes' tags replaced (an empty dict drops them), moved or written twice."""
+    with osmium.SimpleWriter(str(target)) as writer:
+        for obj in osmium.FileProcessor(str(source)):
+            node = obj.is_node()
+            if node and (obj.id in edits or obj.id in moves):
+                changes = {}
+                if obj.id in edits:
+                    changes["tags"] = edits[obj.id]
+                if obj.id in moves:
+                    changes["location"] = osmium.osm.Location(*moves[obj.id])
+                obj = obj.replace(**changes)
+            writer.add(obj)
+            if node and obj.id in twice:
+                writer.add(obj)
+    return target
+
+
+@pytest.fixture
+def extract():
+    return extract_path()
+
+
+def test_first_import_matches_the_row_by_row_merge(session, extract):
+    reference, bulk = _both(session, extract)
+    assert bulk[0]["created"] == len(bulk[1]["places"]) > 600
+    _assert_same(reference, bulk)
+
+
+def test_reimport_without_changes_matches_and_writes_nothing(session, extract):
+    import_file(session, extract)
+    revisions = session.scalar(select(func.count()).select_from(Revision))
+    reference, bulk = _both(session, extract)
+    assert bulk[0]["unchanged"] == len(bulk[1]["places"]) and len(bulk[1]["revisions"]) == revisions
+    _assert_same(reference, bulk)
+
+
+def test_reimport_after_local_changes_and_a_modified_file_matches(session, extract, tmp_path):
+    import_file(session, extract)
+    nodes = list(session.scalars(select(Place).where(Place.osm_type == "node").order_by(Place.osm_id)))
+    tags = {obj.id: dict(obj.tags) for obj in osmium.FileProcessor(str(extract))
+            .with_filter(osmium.filter.IdFilter([p.osm_id for p in nodes])) if obj.is_node()}
+    flip = {"yes": "no", "no": "limited", "limited": "yes", "unknown": "yes"}
+    edits, moves = {}, {}
+    for place in nodes[:10]:  # OSM changed, StepFree untouched: updated set-based
+        edits[place.osm_id] = {**tags[place.osm_id], "wheelchair": flip[place.wheelchair]}
+    for place in nodes[10:15]:  # both changed the same field differently: conflicts
+        ours, theirs = ("limited", "no") if place.wheelchair == "yes" else ("no", "yes")
+        edits[place.osm_id] = {**tags[place.osm_id], "wheelchair": theirs}
+        _locally(session, place, wheelchair=ours)
+    for place in nodes[15:20]:  # StepFree changed one field, OSM another: OSM's taken, row by row
+        _locally(session, place, toilets_wheelchair="yes")
+        edits[place.osm_id] = {**tags[place.osm_id], "name": f"{place.name or 'Place'} (new)"}
+    for place in nodes[20:23]:  # moved in OSM
+        lon, lat = place.snapshot()["lon"], place.snapshot()["lat"]
+        moves[place.osm_id] = (lon + 0.0003, lat - 0.0002)
+    for place in nodes[23:26]:  # a new address only
+        edits[place.osm_id] = {**tags[place.osm_id], "addr:street": "Neue Strasse", "addr:housenumber": "7"}
+    _locally(session, nodes[26], description="Ramp at the back.")
+    for place in nodes[26:29]:  # no longer places in OSM: gone, or a correction where StepFree changed it
+        edits[place.osm_id] = {}
+    # Imported before osm_seen existed, and a base from before the details: the general merge handles them.
+    nodes[29].osm_seen = None
+    nodes[30].osm_seen = {k: v for k, v in nodes[30].osm_seen.items() if k != "hearing_loop"}
+    edits[nodes[30].osm_id] = {**tags[nodes[30].osm_id], "wheelchair": flip[nodes[30].wheelchair]}
+    session.flush()
+    modified = _modified_extract(extract, tmp_path / "modified.osm.pbf", edits, moves, twice={nodes[40].osm_id})
+
+    reference, bulk = _both(session, modified, mark_gone=True)
+    _assert_same(reference, bulk)
+    summary = bulk[0]
+    assert summary["updated"] >= 10 + 5 + 3 and summary["conflicts"] == 5
+    assert summary["addresses_updated"] == 3 and summary["skipped"][DUPLICATE] == 1
+    assert summary["gone"] == 2 and summary["gone_kept_local"] == 1
+
+
+def test_the_import_stages_in_chunks_of_bounded_size(session, extract, monkeypatch):
+    reference = import_file(session, extract).as_dict()
+    session.rollback()
+    monkeypatch.setattr(osm_import, "FIRST_BATCH", 16)
+    monkeypatch.setattr(osm_import, "BATCH_SIZE", 100)
+    chunks: list[int] = []
+    real_import_chunk = osm_import._import_chunk
+
+    def counting(session, chunk, summary):
+        chunks.append(len(chunk))
+        real_import_chunk(session, chunk, summary)
+
+    monkeypatch.setattr(osm_import, "_import_chunk", counting)
+    summary = import_file(session, extract)
+    assert summary.as_dict() == reference
+    # Python holds one chunk of records at a time: growing from FIRST_BATCH, never above BATCH_SIZE.
+    assert chunks[:4] == [16, 32, 64, 100] and max(chunks) == 100 and len(chunks) > 5
