@@ -8,12 +8,18 @@ imported into its own throwaway database (created with the migrations, dropped a
 is a child process, so its peak RSS (VmHWM) is its own. Per file, --repeat runs of each:
 
 - read:      pyosmium iterating over every object of the file in Python (the baseline);
-- import:    the first import into an empty database (rolled back, except the last run, which commits);
-- re-import: importing the same file again (rolled back);
-- floor:     (--dense) a plain COPY of the same place rows into a table with the places table's indexes.
+- import:    the first import into an empty database (rolled back, except the last run, which commits). The
+             "first import" row is import_file alone; the "+ write_osm_state" row adds what `flask osm import`
+             also runs before its commit (the node location index and the ways and relations diffs need);
+- re-import: importing the same file again (rolled back; import_file alone, as `flask osm import` would
+             rewrite the diff state as on a first import);
+- floor:     (--dense) a plain COPY of the same place rows into a table with the places table's indexes;
+- diff:      (--realistic) a change file touching about 1 % of the places, derived with `osmium derive-changes`
+             from a modified copy of the file: read_change + apply_change (what `flask osm update` runs, rolled
+             back) on the committed import, next to pyosmium reading the same .osc.
 Synthetic files (benchmarks/synthetic_osm.py): --realistic N writes about N objects, 1.5 % of them places;
 --dense N writes N place nodes. The table shows medians, ranges, and the run-by-run ratios to the read (and to
-the floor). Applying a change file (flask osm update) is not measured here.
+the floor); the last line sets the first import's peak RSS of each file side by side (memory flat in N).
 """
 
 import argparse
@@ -36,9 +42,10 @@ from sqlalchemy.orm import Session
 
 from app.dbadmin import drop_database, ensure_database
 from app.schema import ROOT, alembic_config
+from app.services.osm_diff import apply_change, read_change, write_osm_state
 from app.services.osm_import import import_file
 from benchmarks.synthetic import server_url
-from benchmarks.synthetic_osm import write_dense, write_realistic
+from benchmarks.synthetic_osm import write_dense, write_modified, write_realistic
 
 log = logging.getLogger(__name__)
 
@@ -53,26 +60,49 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def child(operation: str, path: Path, url: str) -> dict:
-    """One measured run, in this (child) process."""
+def child(operation: str, path: Path, url: str, change: Path | None = None) -> dict:
+    """One measured run, in this (child) process.
+
+    An import is timed twice: import_file alone, and with write_osm_state after it (what `flask osm import` runs:
+    the node location index and the ways diffs need), as `state_seconds`.
+    """
     started = time.perf_counter()
+    result: dict = {}
     if operation == "read":
         places = sum(1 for _ in osmium.FileProcessor(str(path)))
+    elif operation == "read-change":
+        places = sum(1 for _ in osmium.FileProcessor(str(change)))
     else:
         engine = create_engine(url)
         with Session(engine) as session:
-            places = import_file(session, path).places
+            if operation == "diff":
+                places = apply_change(session, read_change(change), node_index(path), source=change.name).places
+            else:
+                places = import_file(session, path).places
+            if operation in ("import", "import-keep"):
+                result["import_seconds"] = time.perf_counter() - started
+                pending = write_osm_state(session, path, node_index(path))
             if operation == "import-keep":
                 session.commit()
+                pending.install()
             else:
                 session.rollback()  # leave the database as it was for the next run
+                if operation == "import":
+                    pending.discard()
         engine.dispose()
-    return {"seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb(), "count": places}
+    return {**result, "seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb(), "count": places}
 
 
-def run_child(operation: str, path: Path, url: str) -> dict:
-    output = subprocess.run([sys.executable, "-m", "benchmarks.import_bench", "--child", operation, "--file",
-                             str(path), "--url", url], check=True, capture_output=True, text=True).stdout
+def node_index(path: Path) -> Path:
+    """The node location index of the file's last committed import (diffs read it), beside the file."""
+    return path.with_name(path.name + ".nodes.idx")
+
+
+def run_child(operation: str, path: Path, url: str, change: Path | None = None) -> dict:
+    argv = [sys.executable, "-m", "benchmarks.import_bench", "--child", operation, "--file", str(path), "--url", url]
+    if change is not None:
+        argv += ["--change", str(change)]
+    output = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -98,31 +128,50 @@ def copy_floor(url: str) -> float:
     return seconds
 
 
-def measure(path: Path, repeat: int, floor: bool) -> dict:
+def derive_change(path: Path) -> Path:
+    """A change file touching about 1 % of the file's places, as `osmium derive-changes` makes it from a modified
+    copy (benchmarks.synthetic_osm.write_modified)."""
+    modified = path.with_name(path.name.replace(".osm.pbf", "-modified.osm.pbf"))
+    changed = write_modified(path, modified)
+    change = path.with_name(path.name.replace(".osm.pbf", ".osc"))
+    subprocess.run(["osmium", "derive-changes", "--overwrite", str(path), str(modified), "-o", str(change)],
+                   check=True)
+    log.info("%s: %d places changed", change.name, changed)
+    return change
+
+
+def measure(path: Path, repeat: int, floor: bool, diff: bool) -> dict:
     """The runs on one file, in a database of its own."""
     url = make_url(server_url()).set(database=f"stepfree_bench_osm_{os.getpid()}_{uuid.uuid4().hex[:6]}")
     url = url.render_as_string(hide_password=False)
     ensure_database(url)
-    runs: dict[str, list[dict]] = {"read": [], "import": [], "reimport": [], "floor": []}
+    runs: dict[str, list[dict]] = {"read": [], "import": [], "reimport": [], "floor": [], "diff": [],
+                                   "read-change": []}
+    change = derive_change(path) if diff else None
     try:
         command.upgrade(alembic_config(url), "head")
         for number in range(repeat):
             runs["read"].append(run_child("read", path, url))
             runs["import"].append(run_child("import-keep" if number == repeat - 1 else "import", path, url))
-            log.info("%s: run %d: read %.2f s, import %.2f s", path.name, number + 1, runs["read"][-1]["seconds"],
+            log.info("%s: run %d: read %.2f s, import %.2f s (%.2f s with write_osm_state)", path.name, number + 1,
+                     runs["read"][-1]["seconds"], runs["import"][-1]["import_seconds"],
                      runs["import"][-1]["seconds"])
         for _ in range(repeat):
             runs["read"].append(run_child("read", path, url))
             runs["reimport"].append(run_child("reimport", path, url))
             if floor:
                 runs["floor"].append({"seconds": copy_floor(url)})
+        for _ in range(repeat if diff else 0):
+            runs["read-change"].append(run_child("read-change", path, url, change))
+            runs["diff"].append(run_child("diff", path, url, change))
     finally:
         drop_database(url)
+        node_index(path).unlink(missing_ok=True)
     return runs
 
 
-def _spread(values: list[float], unit: str = "") -> str:
-    return f"{statistics.median(values):8.2f}{unit} ({min(values):.2f}–{max(values):.2f})"
+def _spread(values: list[float], unit: str = "", digits: int = 2) -> str:
+    return f"{statistics.median(values):8.{digits}f}{unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
 def report(path: Path, runs: dict) -> str:
@@ -130,20 +179,31 @@ def report(path: Path, runs: dict) -> str:
     objects, places = runs["read"][0]["count"], runs["import"][0]["count"]
     lines = [f"{path.name}: {objects:,} OSM objects, {places:,} places"]
     reads = [r["seconds"] for r in runs["read"]]
-    lines.append(f"  {'pyosmium read':14} {_spread(reads, ' s')}  peak RSS "
+    lines.append(f"  {'pyosmium read':22} {_spread(reads, ' s')}  peak RSS "
                  f"{_spread([r['rss_mb'] for r in runs['read']], ' MB')}")
-    for label, key, baseline in (("first import", "import", reads[:len(runs["import"])]),
-                                 ("re-import", "reimport", reads[len(runs["import"]):])):
-        seconds = [r["seconds"] for r in runs[key]]
+    first_reads = reads[:len(runs["import"])]
+    rows = [("first import", [r["import_seconds"] for r in runs["import"]], first_reads, runs["import"]),
+            ("  + write_osm_state", [r["seconds"] for r in runs["import"]], first_reads, runs["import"]),
+            ("re-import", [r["seconds"] for r in runs["reimport"]], reads[len(runs["import"]):], runs["reimport"])]
+    for label, seconds, baseline, measured in rows:
         ratios = [s / b for s, b in zip(seconds, baseline, strict=True)]
-        line = (f"  {label:14} {_spread(seconds, ' s')}  {_spread(ratios, 'x')} the read  peak RSS "
-                f"{_spread([r['rss_mb'] for r in runs[key]], ' MB')}")
-        if runs["floor"] and key == "import":
+        line = f"  {label:22} {_spread(seconds, ' s')}  {_spread(ratios, 'x')} the read"
+        if not label.startswith(" "):
+            line += f"  peak RSS {_spread([r['rss_mb'] for r in measured], ' MB')}"
+        if runs["floor"] and label == "first import":
             floors = [r["seconds"] for r in runs["floor"]]
             line += f"  {_spread([s / f for s, f in zip(seconds, floors, strict=True)], 'x')} the COPY floor"
         lines.append(line)
     if runs["floor"]:
-        lines.append(f"  {'COPY floor':14} {_spread([r['seconds'] for r in runs['floor']], ' s')}")
+        lines.append(f"  {'COPY floor':22} {_spread([r['seconds'] for r in runs['floor']], ' s')}")
+    if runs["diff"]:
+        change_reads = [r["seconds"] for r in runs["read-change"]]
+        seconds = [r["seconds"] for r in runs["diff"]]
+        ratios = [s / b for s, b in zip(seconds, change_reads, strict=True)]
+        lines.append(f"  {'pyosmium read of .osc':22} {_spread(change_reads, ' s', 3)}")
+        lines.append(f"  {'diff (read + apply)':22} {_spread(seconds, ' s', 3)}  {_spread(ratios, 'x')} the .osc read  "
+                     f"peak RSS {_spread([r['rss_mb'] for r in runs['diff']], ' MB')}  "
+                     f"({runs['diff'][0]['count']:,} places changed or checked)")
     return "\n".join(lines)
 
 
@@ -157,31 +217,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median and range)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--change", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        sys.stdout.write(json.dumps(child(args.child, args.file, args.url)) + "\n")
+        sys.stdout.write(json.dumps(child(args.child, args.file, args.url, args.change)) + "\n")
         return 0
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     repeat = max(1, args.repeat)
     with tempfile.TemporaryDirectory(prefix="stepfree-import-bench-") as folder:
-        files: list[tuple[Path, bool]] = []
+        files: list[tuple[Path, bool, bool]] = []
         for objects in args.realistic:
             path = Path(folder) / f"realistic-{objects}.osm.pbf"
             log.info("writing %s: %d places", path.name, write_realistic(path, objects))
-            files.append((path, False))
+            files.append((path, False, True))
         for places in args.dense:
             path = Path(folder) / f"dense-{places}.osm.pbf"
             write_dense(path, places)
-            files.append((path, True))
+            files.append((path, True, False))
         if args.file or not files:
             path = (args.file or DEFAULT_FILE).resolve()
             if not path.is_file():
                 raise SystemExit(f"{path}: no such file (pass --file, or put the shared data next to the "
                                  "repository)")
-            files.insert(0, (path, False))
-        for path, floor in files:
-            sys.stdout.write(report(path, measure(path, repeat, floor)) + "\n\n")
+            files.insert(0, (path, False, False))
+        peaks = []
+        for path, floor, diff in files:
+            runs = measure(path, repeat, floor, diff)
+            sys.stdout.write(report(path, runs) + "\n\n")
             sys.stdout.flush()
+            peaks.append(f"{path.name} {statistics.median(r['rss_mb'] for r in runs['import']):.0f} MB")
+        sys.stdout.write("first import peak RSS (median): " + ", ".join(peaks) + "\n")
     return 0
 
 

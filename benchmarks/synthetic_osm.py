@@ -4,6 +4,8 @@
   the reader looks at), and about 1.5 % places: named nodes with a category, some with a wheelchair tag and an
   address, a few of them areas (closed ways).
 - dense(places): every object a named place node, as in a city centre.
+- modified(source, share): a copy of a file in which `share` of the places changed, for the diff benchmark
+  (`osmium derive-changes` turns the pair into a change file).
 Objects are deterministic for a seed; places spread over Liechtenstein's bounding box around Vaduz.
 """
 
@@ -74,3 +76,25 @@ def write_dense(path: Path, places: int, seed: int = 2) -> int:
             writer.add_node(osmium.osm.mutable.Node(id=number + 1, location=_point(rng),
                                                     tags=place_tags(number, rng)))
     return places
+
+
+def write_modified(source: Path, path: Path, share: float = 0.01, seed: int = 3) -> int:
+    """Copy `source` with `share` of its place nodes changed (a new wheelchair status, a few also moved), each
+    with its version raised as OSM does; return the number changed."""
+    rng = random.Random(seed)
+    step = max(1, round(1 / share))
+    candidates = changed = 0
+    path.unlink(missing_ok=True)
+    with osmium.SimpleWriter(str(path)) as writer:
+        for obj in osmium.FileProcessor(str(source)):
+            if obj.is_node() and "name" in obj.tags:
+                candidates += 1
+                if candidates % step == 0:
+                    changed += 1
+                    tags = dict(obj.tags)
+                    tags["wheelchair"] = "no" if tags.get("wheelchair") == "yes" else "yes"
+                    location = _point(rng) if changed % 5 == 0 else obj.location
+                    writer.add_node(obj.replace(tags=tags, version=obj.version + 1, location=location))
+                    continue
+            writer.add(obj)
+    return changed

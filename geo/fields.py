@@ -189,6 +189,9 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("photo", N_("Photo"), required=("subject", "licence"), applies=False),
     # A visitor's report about a shown photo; approving it removes the photo.
     Kind("photo_report", N_("Photo report"), required=("photo_problem",), optional=("note",), applies=False),
+    # A volunteer's place that an OSM place seems to duplicate, filed by the importer (services/duplicates.py);
+    # approving it merges the two, through revisions of both.
+    Kind("duplicate", N_("Possible duplicate"), applies=False),
 )}
 SUBMISSION_KINDS = tuple(KINDS)
 

@@ -63,6 +63,7 @@ ACTION_LABELS = {
     "ban": N_("Banned"), "unban": N_("Lifted a ban"), "role_change": N_("Changed a role"),
     "auto_approve": N_("Saved at once (trusted volunteer)"), "import": N_("Imported from OpenStreetMap"),
     "import_conflict": N_("Import conflict"), "reopen": N_("Reopened by votes"), "remove_photo": N_("Removed a photo"),
+    "merge": N_("Merged a duplicate"),
 }
 ROLE_LABELS = {"volunteer": N_("Volunteer"), "organiser": N_("Organiser"), "moderator": N_("Moderator"),
                "admin": N_("Administrator")}
@@ -71,6 +72,7 @@ REVISION_SOURCE_LABELS = {
     "correction": N_("Moderator's correction"), "import": N_("OpenStreetMap import"), "revert": N_("Revert"),
     "undo": N_("Undo"),
     "demo": N_("Demo data"),
+    "merge": N_("Merge of a duplicate"),
 }
 PLACE_SOURCE_LABELS = {"osm": N_("OpenStreetMap"), "volunteer": N_("Added by a volunteer"), "demo": N_("Demo data")}
 

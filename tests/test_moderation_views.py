@@ -46,7 +46,7 @@ def test_queue_shows_counts_per_kind_oldest_first(client, session, app, moderato
     page = client.get("/moderate").get_data(as_text=True)
     counts = dict(re.findall(r'data-kind="(\w+)">(\d+)<', page))
     assert counts == {"status": "1", "new_place": "0", "correction": "0", "report": "1", "still_correct": "0",
-                      "details": "0", "photo": "0", "photo_report": "0"}
+                      "details": "0", "photo": "0", "photo_report": "0", "duplicate": "0"}
     assert page.index(f">{first.id}</a>") < page.index("Report</td>")
     assert "Old Mill" in page and "Keyboard shortcuts" in page
 

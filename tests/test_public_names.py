@@ -17,7 +17,7 @@ LABEL = "Show my display name publicly (leaderboards, place histories)"
 
 
 def _history(html: str) -> str:
-    return " ".join(html[html.index("<h2>History</h2>"):].split())
+    return " ".join(html[html.index(">History</h2>"):].split())
 
 
 def _place_with_two_changes(session) -> tuple[int, User, User]:

@@ -157,7 +157,8 @@ def format_summary(summary: ImportSummary, mark_gone: bool, verb: str = "importe
             (_("unchanged"), summary.unchanged), (_("conflicts sent to moderators"), summary.conflicts),
             (_("older conflicts superseded"), summary.superseded), (_("marked gone"), summary.gone),
             (_("gone from OSM, kept (local changes)"), summary.gone_kept_local),
-            (_("addresses updated from OSM"), summary.addresses_updated)]
+            (_("addresses updated from OSM"), summary.addresses_updated),
+            (_("possible duplicates of volunteers' places, sent to moderators"), summary.possible_duplicates)]
     if not mark_gone:
         rows.append((_("imported earlier, not in this file (see --mark-gone)"), summary.not_in_file))
     if verb == "applied":

@@ -6,11 +6,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, in_list
 
-REVISION_SOURCES = ("moderation", "auto_approval", "correction", "import", "revert", "undo", "demo")
+REVISION_SOURCES = ("moderation", "auto_approval", "correction", "import", "revert", "undo", "demo", "merge")
 MODERATION_ACTIONS = (
     "claim", "release", "approve", "reject", "skip", "undo", "revert", "hide", "unhide", "dismiss",
     "correct", "ban", "unban", "role_change", "auto_approve", "import", "import_conflict", "reopen",
-    "remove_photo",
+    "remove_photo", "merge",
 )
 
 

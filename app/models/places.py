@@ -8,6 +8,7 @@ from sqlalchemy import (
     Computed,
     DateTime,
     Float,
+    ForeignKey,
     Identity,
     Index,
     PrimaryKeyConstraint,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -53,10 +55,14 @@ class Place(Base):
         CheckConstraint("(osm_type IS NULL) = (osm_id IS NULL)", name="osm_identity_complete"),
         CheckConstraint("char_length(btrim(name)) > 0", name="name_not_blank"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
         *(_detail_check(FIELDS[key]) for key in DETAIL_FIELDS),
         UniqueConstraint("osm_type", "osm_id", name="uq_places_osm_identity"),
         Index("ix_places_geom", "geom", postgresql_using="gist"),
         Index("ix_places_updated_at", "updated_at"),
+        # Possible duplicates look up volunteers' places only (app/services/duplicates.py).
+        Index("ix_places_volunteer_geom", "geom", postgresql_using="gist",
+              postgresql_where=text("source = 'volunteer'")),
         CheckConstraint("jsonb_typeof(address) = 'object'", name="address_is_object"),
         # Name search is a case-insensitive substring match (ILIKE '%...%') of the name and the address: a
         # trigram index serves it.
@@ -102,6 +108,8 @@ class Place(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A volunteer's place merged into the OSM place it duplicated (app/services/duplicates.py); it is hidden too.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"))
 
     @property
     def is_published(self) -> bool:

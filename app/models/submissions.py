@@ -41,6 +41,9 @@ class Submission(Base):
         # One open dispute per change, however many more volunteers disagree.
         Index("ux_submissions_open_dispute", "revision_id", unique=True,
               postgresql_where=text("state = 'pending' AND revision_id IS NOT NULL")),
+        # A possible duplicate is filed once per pair, whatever became of it (app/services/duplicates.py).
+        Index("ux_submissions_duplicate_pair", "place_id", text("(proposed ->> 'duplicate_of')"), unique=True,
+              postgresql_where=text("kind = 'duplicate'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

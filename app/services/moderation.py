@@ -106,16 +106,25 @@ def ensure_not_claimed_by_other(submission: Submission, moderator: User) -> None
 
 
 def finish(submission: Submission, state: str, moderator: User | None, *, notify: bool = True) -> None:
-    """Put a submission in its terminal state, drop its claim, and tell its volunteer of the verdict."""
-    submission.state = state
-    submission.decided_by_id = moderator.id if moderator else None
-    submission.decided_at = utcnow()
-    submission.claimed_by_id = None
-    submission.claim_expires_at = None
+    """Put a submission in its terminal state, drop its claim, and tell its volunteer of the verdict.
+
+    What the notice needs is read before anything changes: reading an expired attribute (after a bulk import
+    expired the session) flushes, and a half-changed submission (rejected, its reason not set yet) must never
+    reach the database."""
+    notice = None
     if notify and submission.origin == "volunteer" and state in NOTICE_VERDICTS:
-        object_session(submission).add(Notice(
-            user_id=submission.author_id, device_hash=None if submission.author_id else submission.device_hash,
-            submission_id=submission.id, verdict=state))
+        notice = Notice(user_id=submission.author_id,
+                        device_hash=None if submission.author_id else submission.device_hash,
+                        submission_id=submission.id, verdict=state)
+    session = object_session(submission)
+    with session.no_autoflush:
+        submission.state = state
+        submission.decided_by_id = moderator.id if moderator else None
+        submission.decided_at = utcnow()
+        submission.claimed_by_id = None
+        submission.claim_expires_at = None
+    if notice is not None:
+        session.add(notice)
 
 
 def _apply(session: Session, submission: Submission, actor: User | None, revision_source: str) -> None:
@@ -157,6 +166,10 @@ def approve(session: Session, submission_id: int, moderator: User, *, auto: bool
     if submission.kind == "report":
         raise ValidationError(_("A report is resolved by correcting, hiding or reverting the place, or by "
                                 "dismissing it; it cannot be approved as such."), "action")
+    if submission.kind == "duplicate":
+        # Approving one merges two places (services/duplicates.py), which only its own action does.
+        raise ValidationError(_("A possible duplicate is approved by merging the two places, or rejected as not the "
+                                "same place; it cannot be approved as such."), "action")
     if not auto:
         ensure_not_claimed_by_other(submission, moderator)
     # A photo or a photo's report is about the photo, not the place's values: it cannot be stale.
@@ -230,9 +243,9 @@ def reject(session: Session, submission_id: int, moderator: User | None, reason_
         return submission
     if moderator is not None and not ignore_claim:
         ensure_not_claimed_by_other(submission, moderator)
-    finish(submission, "rejected", moderator)
-    submission.reason_code = reason_code
+    submission.reason_code = reason_code  # first: a rejected submission always has its reason
     submission.reason_note = note
+    finish(submission, "rejected", moderator)
     record_event(session, moderator, action, submission_id=submission.id, place_id=submission.place_id,
                  reason=reason_code, details={"note": note} if note else None)
     session.flush()

@@ -14,10 +14,12 @@ made by the importer) is never marked gone: a `gone` correction goes to moderato
 
 The bulk path: records are copied (COPY) in chunks into a temporary staging table and merged with a few
 set-based statements per chunk, so the cost per place is PostgreSQL's, the statement-level grid and statistics
-triggers write each chunk's deltas once, and Python holds one chunk at a time. The statements cover the common
-cases exactly as the rules above say (new places with their first revision; OSM unchanged; OSM changed and the
-place untouched since the last import, with its revision); every other existing place (local changes, or an
-osm_seen written before a field existed) goes through merge_place, row by row, which files the conflicts.
+triggers write each chunk's deltas once, and Python holds one chunk at a time. One index lookup per staged row
+classifies it first (new; OSM unchanged; changed), so a first import only inserts and a re-import of an
+unchanged file only compares. The statements cover the common cases exactly as the rules above say (new places
+with their first revision; OSM unchanged; OSM changed and the place untouched since the last import, with its
+revision); every other existing place (local changes, or an osm_seen written before a field existed) goes
+through merge_place, row by row, which files the conflicts.
 
 The whole import runs in one savepoint of the caller's transaction: a corrupt file or any error leaves the
 database as it was. Imports are serialised with a transaction-scoped advisory lock.
@@ -30,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from sqlalchemy import exists, func, select, text, tuple_
 from sqlalchemy.orm import Session
@@ -37,6 +40,7 @@ from sqlalchemy.orm import Session
 from app.models import Place, Revision, Submission
 from app.models.base import utcnow
 from app.services.audit import record_event
+from app.services.duplicates import file_possible_duplicates
 from app.services.osm_reader import DUPLICATE, UNMAPPED, OsmRecord, check_readable, file_bbox, read_places
 from app.services.places import apply_change, snapshot
 from geo.fields import COLUMN_FIELDS, FIELDS, KINDS
@@ -62,6 +66,7 @@ STAGE_COLUMNS = ("osm_type", "osm_id", *COLUMN_FIELDS, "lon", "lat", "address")
 THEIRS_KEYS = (*COLUMN_FIELDS, "lon", "lat")
 TEXT_TYPES = ("choice", "text")
 # osm_seen's shape (OsmRecord.seen) built from a staged row, and current_values' shape built from a place row.
+_column_values = attrgetter(*COLUMN_FIELDS)  # a record's column values in COLUMN_FIELDS order, in one C call
 SEEN_SQL = "jsonb_build_object(" + ", ".join(f"'{k}', s.{k}" for k in THEIRS_KEYS) + ", 'gone', false)"
 
 
@@ -80,6 +85,18 @@ def _created_value(key: str) -> str:
 CREATE_DEFAULTS = {f"default_{k}": FIELDS[k].default for k in COLUMN_FIELDS if FIELDS[k].default is not None}
 TAKE_ALL = ", ".join(f"{k} = t.{k}" for k in COLUMN_FIELDS)
 MATCH = "p.osm_type = s.osm_type AND p.osm_id = s.osm_id"
+# Each staged row's case, found once per chunk with one index lookup: its place, if any, and whether OSM says
+# what the last import saw (osm_seen) and the same address. A re-import of an unchanged file ends here, and a
+# first import's new rows never meet the places table again. Only imports create places with an OSM identity,
+# and they hold IMPORT_LOCK_KEY, so a row found new stays new until the chunk's insert.
+# Every statement reaches places through a correlated subquery or a LATERAL join on its unique keys, so that
+# each staged row is one index lookup whatever the planner believes of places: its statistics can be far off
+# while an import fills the table (after a rolled-back import they say "no rows" on many pages, and a join
+# from places to the staged rows then rescanned the staging table once per place: minutes per chunk).
+CLASSIFY_SQL = f"""
+UPDATE {STAGE} s SET (place_id, seen_same, address_same) = (
+    SELECT p.id, COALESCE(p.osm_seen = {SEEN_SQL}, false), p.address IS NOT DISTINCT FROM s.address
+    FROM places p WHERE {MATCH})"""
 # New places and their first revisions (after: the place's snapshot), in one statement.
 CREATE_SQL = f"""
 WITH created AS (
@@ -88,7 +105,7 @@ WITH created AS (
     SELECT ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), {', '.join(_created_value(k) for k in COLUMN_FIELDS)},
            s.address, 'osm', s.osm_type, s.osm_id, {SEEN_SQL}, 1, :now, :now
     FROM {STAGE} s
-    WHERE NOT EXISTS (SELECT FROM places p WHERE {MATCH})
+    WHERE s.place_id IS NULL
     RETURNING id, {_current_sql('places')} || jsonb_build_object('hidden', hidden_at IS NOT NULL) AS after
 )
 INSERT INTO revisions (place_id, version, source, before, after)
@@ -98,13 +115,12 @@ SELECT id, 1, 'import', CAST('{{}}' AS jsonb), after FROM created"""
 # commit, so a change that lands meanwhile sends the place to merge_place instead.
 UPDATE_SQL = f"""
 WITH changed_in_osm AS MATERIALIZED (
-    SELECT p.id, p.osm_seen AS base, {SEEN_SQL} AS theirs, s.*
-    FROM {STAGE} s JOIN places p ON {MATCH}
-    WHERE p.osm_seen <> {SEEN_SQL}
+    SELECT s.place_id AS id, p.base, {SEEN_SQL} AS theirs, s.*
+    FROM {STAGE} s CROSS JOIN LATERAL (SELECT p.osm_seen AS base FROM places p WHERE p.id = s.place_id) p
+    WHERE NOT s.seen_same AND p.base <> {SEEN_SQL}
 ), target AS (
-    SELECT c.* FROM changed_in_osm c JOIN places p ON p.id = c.id
-    WHERE {_current_sql('p')} = c.base
-    FOR UPDATE OF p
+    SELECT c.* FROM changed_in_osm c CROSS JOIN LATERAL (
+        SELECT FROM places p WHERE p.id = c.id AND {_current_sql('p')} = c.base FOR UPDATE) p
 ), changed AS (
     UPDATE places p SET {TAKE_ALL},
         geom = CASE WHEN t.base -> 'lon' = t.theirs -> 'lon' AND t.base -> 'lat' = t.theirs -> 'lat' THEN p.geom
@@ -119,9 +135,12 @@ FROM changed c CROSS JOIN LATERAL (
     SELECT jsonb_object_agg(e.key, e.value) AS before, jsonb_object_agg(e.key, c.theirs -> e.key) AS after
     FROM jsonb_each(c.base) AS e WHERE e.value <> c.theirs -> e.key) AS d"""
 ADDRESS_SQL = f"""
-UPDATE places p SET address = s.address FROM {STAGE} s WHERE {MATCH} AND p.address IS DISTINCT FROM s.address"""
+UPDATE places p SET address = s.address FROM {STAGE} s
+WHERE p.id = s.place_id AND NOT s.address_same AND p.address IS DISTINCT FROM s.address"""
 # What the statements above leave: existing places whose osm_seen is not OSM's values yet.
-REMAINING_SQL = f"SELECT p.id FROM {STAGE} s JOIN places p ON {MATCH} WHERE p.osm_seen IS DISTINCT FROM {SEEN_SQL}"
+REMAINING_SQL = f"""
+SELECT s.place_id FROM {STAGE} s
+WHERE NOT s.seen_same AND (SELECT p.osm_seen FROM places p WHERE p.id = s.place_id) IS DISTINCT FROM {SEEN_SQL}"""
 EARLIER_SQL = f"""
 SELECT k.osm_type, k.osm_id FROM {PRESENT} k
 JOIN unnest(CAST(:types AS text[]), CAST(:ids AS bigint[])) AS c(osm_type, osm_id)
@@ -143,6 +162,8 @@ class ImportSummary:
     superseded: int = 0
     # Places whose address OSM changed (created places not counted): bookkeeping, not a revision.
     addresses_updated: int = 0
+    # New "possible duplicate" items: a volunteer's place that this import's new or changed OSM place seems to be.
+    possible_duplicates: int = 0
     skipped: Counter = field(default_factory=Counter)
     unmapped_tags: Counter = field(default_factory=Counter)
     value_notes: Counter = field(default_factory=Counter)
@@ -160,7 +181,7 @@ class ImportSummary:
             "source": self.source, "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
             "conflicts": self.conflicts, "gone": self.gone, "gone_kept_local": self.gone_kept_local,
             "not_in_file": self.not_in_file, "superseded": self.superseded, "addresses_updated": self.addresses_updated,
-            "skipped": dict(self.skipped),
+            "possible_duplicates": self.possible_duplicates, "skipped": dict(self.skipped),
             "unmapped_tags": dict(self.unmapped_tags.most_common(20)),
             "value_notes": dict(self.value_notes.most_common(20)),
             "skipped_values": dict(self.skipped_values.most_common(20)), "by_status": dict(self.by_status),
@@ -178,10 +199,12 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
     """Merge the records of one OSM file into the places, in one savepoint; flush, never commit."""
     summary = ImportSummary(source=source)
     session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
+    started = utcnow()  # the places it creates or changes carry timestamps from this clock
     with session.begin_nested(), _staging(session):
         for chunk in _chunks(records):
             _import_chunk(session, chunk, summary)
         _handle_missing(session, bbox, mark_gone, summary)
+        file_duplicates_since(session, started, summary)
         record_event(session, None, "import", details=summary.as_dict())
     log.info("OSM import of %s: %s", source, summary.as_dict())
     return summary
@@ -206,7 +229,8 @@ def _staging(session: Session) -> Iterator[None]:
     """
     session.flush()
     session.execute(text(f"CREATE TEMP TABLE {STAGE} ON COMMIT DROP AS SELECT "
-                         f"{', '.join(STAGE_COLUMNS[:-3])}, 0::float8 AS lon, 0::float8 AS lat, address "
+                         f"{', '.join(STAGE_COLUMNS[:-3])}, 0::float8 AS lon, 0::float8 AS lat, address, "
+                         "0::bigint AS place_id, false AS seen_same, false AS address_same "
                          "FROM places WITH NO DATA"))
     # The keys of every object of the file that OSM still describes as a place: for duplicates and for gone.
     session.execute(text(f"CREATE TEMP TABLE {PRESENT} (osm_type text NOT NULL, osm_id bigint NOT NULL, "
@@ -246,16 +270,18 @@ def _import_chunk(session: Session, chunk: list[OsmRecord], summary: ImportSumma
 
 
 def _count_values(record: OsmRecord, summary: ImportSummary) -> None:
-    summary.value_notes.update(record.values.notes)
-    summary.skipped_values.update(record.values.skipped_values)
+    if record.values.notes:
+        summary.value_notes.update(record.values.notes)
+    if record.values.skipped_values:
+        summary.skipped_values.update(record.values.skipped_values)
     status = record.values.wheelchair if record.values.wheelchair_tagged else "no wheelchair tag"
     summary.by_status[f"{record.osm_type}s: {status}"] += 1
 
 
 def _stage_row(record: OsmRecord) -> tuple:
     address = record.values.address
-    return (record.osm_type, record.osm_id, *(getattr(record.values, k) for k in COLUMN_FIELDS),
-            record.lon, record.lat, None if address is None else json.dumps(address))
+    return (record.osm_type, record.osm_id, *_column_values(record.values), record.lon, record.lat,
+            None if address is None else json.dumps(address))
 
 
 def _theirs(row: tuple) -> dict:
@@ -279,10 +305,13 @@ def _merge_rows(session: Session, rows: list[tuple], summary: ImportSummary) -> 
     _copy(session, STAGE, STAGE_COLUMNS, rows)
     session.execute(text(f"ANALYZE {STAGE}"))  # a temporary table has no statistics: the joins need them
     now = utcnow()
+    session.execute(text(CLASSIFY_SQL))
     created = session.execute(text(CREATE_SQL), {"now": now, **CREATE_DEFAULTS}).rowcount
-    updated = session.execute(text(UPDATE_SQL), {"now": now}).rowcount
-    summary.addresses_updated += session.execute(text(ADDRESS_SQL)).rowcount
-    remaining = list(session.scalars(text(REMAINING_SQL)))
+    updated, remaining = 0, []
+    if created < len(rows):
+        updated = session.execute(text(UPDATE_SQL), {"now": now}).rowcount
+        summary.addresses_updated += session.execute(text(ADDRESS_SQL)).rowcount
+        remaining = list(session.scalars(text(REMAINING_SQL)))
     summary.created += created
     summary.updated += updated
     summary.unchanged += len(rows) - created - updated - len(remaining)
@@ -385,12 +414,23 @@ def _handle_missing(session: Session, bbox, mark_gone: bool, summary: ImportSumm
 def merge_records(session: Session, records: list[OsmRecord], summary: ImportSummary) -> None:
     """Merge records of objects OSM describes as places (none skipped, no two alike), as an import does; flush,
     never commit."""
+    started = utcnow()  # the places it creates or changes carry timestamps from this clock
     with _staging(session):
         for start in range(0, len(records), BATCH_SIZE):
             chunk = records[start:start + BATCH_SIZE]
             for record in chunk:
                 _count_values(record, summary)
             _merge_rows(session, [_stage_row(record) for record in chunk], summary)
+    file_duplicates_since(session, started, summary)
+
+
+def file_duplicates_since(session: Session, started, summary: ImportSummary) -> None:
+    """File "possible duplicate" items for the OSM places created or changed since `started` (this import or
+    diff): a volunteer may have added the same place before OSM had it (app/services/duplicates.py)."""
+    touched = session.scalars(select(Place.id).where(
+        Place.source == "osm", Place.gone_at.is_(None),
+        (Place.created_at >= started) | (Place.updated_at >= started)))
+    summary.possible_duplicates += file_possible_duplicates(session, touched)
 
 
 def mark_missing(session: Session, keys: list[tuple[str, int]], summary: ImportSummary) -> None:

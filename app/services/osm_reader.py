@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import osmium
@@ -21,7 +22,7 @@ from flask_babel import gettext as _
 from app.errors import AppError
 from geo.fields import COLUMN_FIELDS
 from geo.osm_geometry import GeometryError, line_point, rounded, way_point, wkb_point
-from geo.osm_tags import CATEGORY_KEYS_ORDER, OsmPlaceValues, place_values, unmapped_tag
+from geo.osm_tags import CATEGORY_KEYS_ORDER, OsmPlaceValues, category_for, place_values, unmapped_tag
 
 log = logging.getLogger(__name__)
 
@@ -176,23 +177,31 @@ def read_places(path: str | os.PathLike, progress: Callable[[int], None] | None 
                             detail="its outer ways do not form closed rings")
 
 
-def _classify(osm_type: str, osm_id: int, tags) -> OsmRecord | None:
+def _tags(obj) -> dict[str, str]:
+    """The object's tags as a dict, read once: every lookup on pyosmium's TagList crosses into C++, and its
+    iterator ends by raising StopIteration from C++, which costs more than reading all the tags; islice stops
+    at the known length instead."""
+    return dict(islice(obj.tags, len(obj.tags)))
+
+
+def _classify(osm_type: str, osm_id: int, tags: dict[str, str]) -> OsmRecord | None:
     """A record with the object's values, already skipped if it has no name or category; None if irrelevant."""
     if osm_type == "relation" and tags.get("type") in ROUTE_TYPES:
         return OsmRecord(osm_type, osm_id, place_values(tags), skip=ROUTE, detail=f"type={tags.get('type')}")
-    values = place_values(tags)
-    if values.category is None:
+    if category_for(tags) is None:
+        # Most candidates of a real file are roads and the like: decide cheaply before reading all the values.
         unmapped = unmapped_tag(tags)
-        if values.name is None or unmapped is None:
+        if unmapped is None or not tags.get("name", "").strip():
             return None  # a bench, a road: not a place, not worth a line in the report
-        return OsmRecord(osm_type, osm_id, values, skip=UNMAPPED, detail=unmapped)
+        return OsmRecord(osm_type, osm_id, place_values(tags), skip=UNMAPPED, detail=unmapped)
+    values = place_values(tags)
     if values.name is None and not values.unnamed_kind:
         return OsmRecord(osm_type, osm_id, values, skip=NO_NAME)
     return OsmRecord(osm_type, osm_id, values)
 
 
 def _node_record(node) -> OsmRecord | None:
-    record = _classify("node", node.id, node.tags)
+    record = _classify("node", node.id, _tags(node))
     if record is not None and record.skip is None:
         if not node.location.valid():
             record.skip = INVALID_LOCATION
@@ -202,7 +211,7 @@ def _node_record(node) -> OsmRecord | None:
 
 
 def _way_record(way) -> OsmRecord | None:
-    record = _classify("way", way.id, way.tags)
+    record = _classify("way", way.id, _tags(way))
     if record is None or record.skip is not None:
         return record
     if len(way.nodes) == 0 or not all(n.location.valid() for n in way.nodes):
@@ -220,10 +229,11 @@ def _way_record(way) -> OsmRecord | None:
 
 
 def _relation_record(relation, relations: dict[int, OsmPlaceValues]) -> OsmRecord | None:
-    record = _classify("relation", relation.id, relation.tags)
+    tags = _tags(relation)
+    record = _classify("relation", relation.id, tags)
     if record is None or record.skip is not None:
         return record
-    if relation.tags.get("type") != "multipolygon":
+    if tags.get("type") != "multipolygon":
         record.skip = NOT_AN_AREA
         return record
     # The area comes separately (before or after this relation); until then only remember the candidate.
@@ -232,7 +242,7 @@ def _relation_record(relation, relations: dict[int, OsmPlaceValues]) -> OsmRecor
 
 
 def _area_record(area, wkb) -> OsmRecord | None:
-    record = _classify("relation", area.orig_id(), area.tags)
+    record = _classify("relation", area.orig_id(), _tags(area))
     if record is None or record.skip is not None:
         return None  # the relation itself reports it
     try:

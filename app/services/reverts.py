@@ -64,6 +64,10 @@ def undo_decision(session: Session, submission_id: int, moderator: User, *,
         raise Conflict(_("The reported photo was removed and its files deleted at once; it cannot be brought back. "
                          "Ask for the photo to be sent again if it should be shown."), "submission_id",
                        code="not_undoable")
+    if submission.kind == "duplicate" and submission.state == "approved":
+        raise Conflict(_("A merge changed two places and moved their pending submissions; it cannot be undone in one "
+                         "step. Show the volunteer's place again and revert the OpenStreetMap place from their "
+                         "histories."), "submission_id", code="not_undoable")
     if submission.decided_by_id != moderator.id:
         raise Forbidden(_("You can only undo your own decisions."), "submission_id")
     if submission.decided_at is None or utcnow() - submission.decided_at > policy.undo_window:

@@ -34,7 +34,7 @@ def test_stats_page_draws_every_chart_beside_its_table(phone_page, live_server, 
         return Object.fromEntries(chart.data.labels.map((label, i) => [label, chart.data.datasets[0].data[i]]));
     }""")
     assert drawn == {"Status": 1, "New place": 0, "Correction": 0, "Report": 1, "Still correct": 0, "Details": 0,
-                     "Photo": 0, "Photo report": 0}
+                     "Photo": 0, "Photo report": 0, "Possible duplicate": 0}
 
     assert page.locator("table caption").count() == FIGURES
     queue = page.get_by_role("table", name="Moderation queue")

@@ -252,9 +252,9 @@ def seed(live_app, session, tmp_path) -> Dataset:
 
 # What each field's pages show of it, in words (templates/_submission_summary.html, moderate/review.html).
 SUMMARY_FIELDS = {"status": ("description",), "new_place": ("name",), "correction": ("name",), "report": ("note",),
-                  "photo": (), "photo_report": ("note",)}
+                  "photo": (), "photo_report": ("note",), "duplicate": ()}
 REVIEW_FIELDS = {"status": ("description",), "new_place": ("name", "description"), "correction": ("name",),
-                 "report": ("note",), "photo": (), "photo_report": ("note",)}
+                 "report": ("note",), "photo": (), "photo_report": ("note",), "duplicate": ()}
 
 
 def _expect_texts(session, data: Dataset, submissions: list[Submission]) -> None:

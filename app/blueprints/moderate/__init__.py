@@ -1,9 +1,10 @@
-"""Moderation: the queue and the review screen (queue.py), and the tools beyond the queue (tools.py).
+"""Moderation: the queue and the review screen (queue.py), the tools beyond the queue (tools.py), and the merge
+of possible duplicates (duplicates.py).
 
-Both add their routes to the one blueprint of blueprint.py and import nothing from each other.
+Each adds its routes to the one blueprint of blueprint.py and imports nothing from the others.
 """
 
-from app.blueprints.moderate import queue, tools  # noqa: F401  (their routes register on the blueprint)
+from app.blueprints.moderate import duplicates, queue, tools  # noqa: F401  (their routes register on the blueprint)
 from app.blueprints.moderate.blueprint import bp
 
 __all__ = ["bp"]

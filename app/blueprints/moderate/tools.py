@@ -35,6 +35,9 @@ DETAIL_LABELS = {
     "conflicts": N_("conflicts"), "gone": N_("gone"), "gone_kept_local": N_("gone kept local"),
     "not_in_file": N_("not in file"), "skipped": N_("skipped"), "unmapped_tags": N_("unmapped tags"),
     "value_notes": N_("value notes"), "by_status": N_("by status"), "photo_id": N_("photo id"),
+    "addresses_updated": N_("addresses updated"), "possible_duplicates": N_("possible duplicates"),
+    "carried": N_("carried over"), "moved": N_("moved"), "merged_into": N_("merged into"),
+    "merged_from": N_("merged from"),
 }
 # Reasons the code itself writes into audit events (besides the codes of REASON_LABELS, and moderators' words).
 STORED_REASONS = {"banned author's place": N_("banned author's place"),
