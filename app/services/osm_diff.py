@@ -37,6 +37,7 @@ import osmium
 import osmium.filter
 import osmium.index
 from flask_babel import gettext as _
+from psycopg.types.json import Jsonb
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -177,8 +178,7 @@ def write_osm_state(session: Session, path: str | os.PathLike, index: Path) -> P
     _insert(session, OsmRelation, relations)
     ways = osmium.FileProcessor(str(file), osmium.osm.WAY)
     candidates = ways.with_filter(osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER))
-    _insert(session, OsmWay, ({"id": w.id, "nodes": [n.ref for n in w.nodes], "tags": dict(w.tags)}
-                              for w in candidates))
+    _copy_ways(session, ((w.id, [n.ref for n in w.nodes], dict(w.tags)) for w in candidates))
     if members:
         member_ways = osmium.FileProcessor(str(file), osmium.osm.WAY).with_filter(osmium.filter.IdFilter(members))
         _upsert_ways(session, [{"id": w.id, "nodes": [n.ref for n in w.nodes], "tags": dict(w.tags)}
@@ -219,6 +219,17 @@ def _insert(session: Session, model, rows) -> None:
             batch = []
     if batch:
         session.execute(insert(model), batch)
+
+
+def _copy_ways(session: Session, rows) -> None:
+    """The ways with a category key, by COPY: a country has hundreds of thousands (every road is highway=*), and
+    row-by-row inserts cost more than the rest of the import (benchmarks/import_bench.py)."""
+    session.flush()
+    connection = session.connection().connection.driver_connection
+    with connection.cursor() as cursor, cursor.copy("COPY osm_ways (id, nodes, tags) FROM STDIN") as copy:
+        copy.set_types(["int8", "int8[]", "jsonb"])
+        for way_id, nodes, tags in rows:
+            copy.write_row((way_id, nodes, Jsonb(tags)))
 
 
 def _upsert_ways(session: Session, rows: list[dict]) -> None:
