@@ -8,12 +8,13 @@ imported into its own throwaway database (created with the migrations, dropped a
 is a child process, so its peak RSS (VmHWM) is its own. Per file, --repeat runs of each:
 
 - read:      pyosmium iterating over every object of the file in Python (the baseline);
-- import:    the first import into an empty database (rolled back, except the last run, which commits). The
-             "first import" row is import_file alone; the "+ write_osm_state" row adds what `flask osm import`
-             also runs before its commit (the node location index and the ways and relations diffs need);
-- re-import: importing the same file again (rolled back; import_file alone, as `flask osm import` would
-             rewrite the diff state as on a first import);
-- floor:     (--dense) a plain COPY of the same place rows into a table with the places table's indexes;
+- import:    the first import into an empty database, all that `flask osm import` runs before its commit
+             (rolled back, except the last run, which commits): the first pass (the node location index diffs
+             need, and the candidate count for the progress bar; its time shown apart), the places, and the
+             ways and relations diffs need;
+- re-import: the same again on the imported database (rolled back);
+- floor:     (--dense) a plain COPY of the same place rows into a table with the places table's indexes (an
+             ordinary table, written to the WAL like places), and the same with each place's first revision added;
 - diff:      (--realistic) a change file touching about 1 % of the places, derived with `osmium derive-changes`
              from a modified copy of the file: read_change + apply_change (what `flask osm update` runs, rolled
              back) on the committed import, next to pyosmium reading the same .osc.
@@ -42,13 +43,15 @@ from sqlalchemy.orm import Session
 
 from app.dbadmin import drop_database, ensure_database
 from app.schema import ROOT, alembic_config
-from app.services.osm_diff import apply_change, read_change, write_osm_state
-from app.services.osm_import import import_file
+from app.services.osm_diff import apply_change, import_extract, read_change, write_node_index
 from benchmarks.synthetic import server_url
 from benchmarks.synthetic_osm import write_dense, write_modified, write_realistic
 
 log = logging.getLogger(__name__)
 
+PLACE_COLUMNS = ("geom, name, category, wheelchair, toilets_wheelchair, description, address, source, osm_type, "
+                 "osm_id, osm_seen, version, created_at, updated_at")
+REVISION_COLUMNS = "place_id, version, source, before, after, created_at"
 DEFAULT_FILE = ROOT / ".." / "shared" / "data" / "osm" / "liechtenstein-2013-08-03.osm.pbf"
 
 
@@ -63,8 +66,8 @@ def peak_rss_mb() -> float:
 def child(operation: str, path: Path, url: str, change: Path | None = None) -> dict:
     """One measured run, in this (child) process.
 
-    An import is timed twice: import_file alone, and with write_osm_state after it (what `flask osm import` runs:
-    the node location index and the ways diffs need), as `state_seconds`.
+    An import or re-import runs what `flask osm import` runs (app/cli/osm.py), with the time of its first pass
+    (node locations and the candidate count) apart.
     """
     started = time.perf_counter()
     result: dict = {}
@@ -77,17 +80,16 @@ def child(operation: str, path: Path, url: str, change: Path | None = None) -> d
         with Session(engine) as session:
             if operation == "diff":
                 places = apply_change(session, read_change(change), node_index(path), source=change.name).places
+                session.rollback()
             else:
-                places = import_file(session, path).places
-            if operation in ("import", "import-keep"):
-                result["import_seconds"] = time.perf_counter() - started
-                pending = write_osm_state(session, path, node_index(path))
-            if operation == "import-keep":
-                session.commit()
-                pending.install()
-            else:
-                session.rollback()  # leave the database as it was for the next run
-                if operation == "import":
+                pending = write_node_index(path, node_index(path))
+                result["index_seconds"] = time.perf_counter() - started
+                places = import_extract(session, path, pending).places
+                if operation == "import-keep":
+                    session.commit()
+                    pending.install()
+                else:
+                    session.rollback()  # leave the database as it was for the next run
                     pending.discard()
         engine.dispose()
     return {**result, "seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb(), "count": places}
@@ -106,24 +108,30 @@ def run_child(operation: str, path: Path, url: str, change: Path | None = None) 
     return json.loads(output.strip().splitlines()[-1])
 
 
-def copy_floor(url: str) -> float:
-    """A plain COPY of the imported place rows into a copy of the places table with its indexes (seconds)."""
+def copy_floor(url: str) -> dict:
+    """Plain COPYs of the imported rows into copies of their tables with the same indexes (seconds): `places`, the
+    place rows alone (the goal's floor), and `with_revisions`, adding each place's first revision, which an import
+    must also write (DESIGN.md invariant 1). The copies are ordinary tables, written to the WAL as places is."""
     engine = create_engine(url)
-    columns = ("geom, name, category, wheelchair, toilets_wheelchair, description, address, source, osm_type, "
-               "osm_id, osm_seen, version, created_at, updated_at")
-    with tempfile.TemporaryFile() as rows, engine.begin() as conn:
+    seconds = {}
+    with tempfile.TemporaryDirectory() as folder, engine.connect() as conn:
         cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY (SELECT {columns} FROM places) TO STDOUT") as copy:
-            for block in copy:
-                rows.write(block)
-        conn.execute(text("CREATE TEMP TABLE floor_places (LIKE places INCLUDING ALL)"))
-        rows.seek(0)
-        started = time.perf_counter()
-        with cursor.copy(f"COPY floor_places ({columns}) FROM STDIN") as copy:
-            while block := rows.read(1 << 20):
-                copy.write(block)
-        seconds = time.perf_counter() - started
-        conn.execute(text("DROP TABLE floor_places"))
+        for table, columns in (("places", PLACE_COLUMNS), ("revisions", REVISION_COLUMNS)):
+            with open(Path(folder) / table, "wb") as rows, cursor.copy(
+                    f"COPY (SELECT {columns} FROM {table}) TO STDOUT") as copy:
+                for block in copy:
+                    rows.write(block)
+        for label, tables in (("places", ("places",)), ("with_revisions", ("places", "revisions"))):
+            started = time.perf_counter()
+            for table in tables:
+                columns = PLACE_COLUMNS if table == "places" else REVISION_COLUMNS
+                conn.execute(text(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)"))
+                with open(Path(folder) / table, "rb") as rows, cursor.copy(
+                        f"COPY floor_{table} ({columns}) FROM STDIN") as copy:
+                    while block := rows.read(1 << 20):
+                        copy.write(block)
+            seconds[label] = time.perf_counter() - started
+            conn.rollback()
     engine.dispose()
     return seconds
 
@@ -153,14 +161,14 @@ def measure(path: Path, repeat: int, floor: bool, diff: bool) -> dict:
         for number in range(repeat):
             runs["read"].append(run_child("read", path, url))
             runs["import"].append(run_child("import-keep" if number == repeat - 1 else "import", path, url))
-            log.info("%s: run %d: read %.2f s, import %.2f s (%.2f s with write_osm_state)", path.name, number + 1,
-                     runs["read"][-1]["seconds"], runs["import"][-1]["import_seconds"],
-                     runs["import"][-1]["seconds"])
+            log.info("%s: run %d: read %.2f s, import %.2f s (first pass %.2f s)", path.name, number + 1,
+                     runs["read"][-1]["seconds"], runs["import"][-1]["seconds"], runs["import"][-1]["index_seconds"])
         for _ in range(repeat):
             runs["read"].append(run_child("read", path, url))
             runs["reimport"].append(run_child("reimport", path, url))
             if floor:
-                runs["floor"].append({"seconds": copy_floor(url)})
+                floors = copy_floor(url)
+                runs["floor"].append({"seconds": floors["places"], "with_revisions": floors["with_revisions"]})
         for _ in range(repeat if diff else 0):
             runs["read-change"].append(run_child("read-change", path, url, change))
             runs["diff"].append(run_child("diff", path, url, change))
@@ -182,8 +190,8 @@ def report(path: Path, runs: dict) -> str:
     lines.append(f"  {'pyosmium read':22} {_spread(reads, ' s')}  peak RSS "
                  f"{_spread([r['rss_mb'] for r in runs['read']], ' MB')}")
     first_reads = reads[:len(runs["import"])]
-    rows = [("first import", [r["import_seconds"] for r in runs["import"]], first_reads, runs["import"]),
-            ("  + write_osm_state", [r["seconds"] for r in runs["import"]], first_reads, runs["import"]),
+    rows = [("first import", [r["seconds"] for r in runs["import"]], first_reads, runs["import"]),
+            ("  of which first pass", [r["index_seconds"] for r in runs["import"]], first_reads, runs["import"]),
             ("re-import", [r["seconds"] for r in runs["reimport"]], reads[len(runs["import"]):], runs["reimport"])]
     for label, seconds, baseline, measured in rows:
         ratios = [s / b for s, b in zip(seconds, baseline, strict=True)]
@@ -191,11 +199,14 @@ def report(path: Path, runs: dict) -> str:
         if not label.startswith(" "):
             line += f"  peak RSS {_spread([r['rss_mb'] for r in measured], ' MB')}"
         if runs["floor"] and label == "first import":
-            floors = [r["seconds"] for r in runs["floor"]]
-            line += f"  {_spread([s / f for s, f in zip(seconds, floors, strict=True)], 'x')} the COPY floor"
+            for key, what in (("seconds", "the COPY floor"), ("with_revisions", "the floor with revisions")):
+                floors = [r[key] for r in runs["floor"]]
+                line += f"  {_spread([s / f for s, f in zip(seconds, floors, strict=True)], 'x')} {what}"
         lines.append(line)
     if runs["floor"]:
-        lines.append(f"  {'COPY floor':22} {_spread([r['seconds'] for r in runs['floor']], ' s')}")
+        lines.append(f"  {'COPY floor':22} {_spread([r['seconds'] for r in runs['floor']], ' s')}  (the place rows)")
+        lines.append(f"  {'  + revisions':22} {_spread([r['with_revisions'] for r in runs['floor']], ' s')}  "
+                     "(and each place's first revision)")
     if runs["diff"]:
         change_reads = [r["seconds"] for r in runs["read-change"]]
         seconds = [r["seconds"] for r in runs["diff"]]

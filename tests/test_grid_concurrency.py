@@ -21,7 +21,7 @@ from app.db import get_session
 from app.extensions import csrf
 from app.models import Place, User
 from app.queries.map import MAX_CLUSTERS, MapFilter, cluster_features
-from app.services import grid, moderation
+from app.services import grid, moderation, osm_import
 from app.services.osm_import import import_records
 from app.services.osm_reader import file_bbox, read_places
 from app.services.submissions import Submitter, hash_device_token, submit_status
@@ -89,7 +89,7 @@ def test_two_writers_in_the_same_cells_never_wait_on_each_other(committed, sessi
     assert _map_counts_match_places(first)
 
 
-def test_a_moderator_approves_at_once_while_an_import_is_held_open(committed, sessions, app_context):
+def test_a_moderator_approves_at_once_while_an_import_is_held_open(committed, sessions, app_context, monkeypatch):
     importer, moderator_session, reader = sessions(3)
     # The place the moderator decides on, in Vaduz, with the category and status most imported places share.
     place = make_place(moderator_session, lon=9.5209, lat=47.1410, category="food", wheelchair="unknown")
@@ -102,16 +102,21 @@ def test_a_moderator_approves_at_once_while_an_import_is_held_open(committed, se
     same_cells = select(func.count()).select_from(Place).where(
         Place.source == "osm", Place.category == "food", Place.wheelchair == "unknown")
 
-    def hold(_read: int) -> None:
-        # Wait until the import has written places that share the moderator's cells, category and status.
+    import_chunk = osm_import._import_chunk
+
+    def import_and_hold(session, chunk, summary, **options) -> None:
+        # After the chunk that wrote places sharing the moderator's cells, category and status: wait there.
+        import_chunk(session, chunk, summary, **options)
         if not held.is_set() and importer.scalar(same_cells) > 0:
             held.set()
             release.wait(60)
 
+    monkeypatch.setattr(osm_import, "_import_chunk", import_and_hold)
+
     def run_import() -> None:
         try:
             path = extract_path()
-            import_records(importer, read_places(path, progress=hold), source=path.name, bbox=file_bbox(path))
+            import_records(importer, read_places(path), source=path.name, bbox=file_bbox(path))
             importer.commit()
         except Exception as error:  # the main thread reports it
             failure.append(error)

@@ -6,6 +6,7 @@ create_place and merge_place. Each scenario runs it and the bulk import from the
 savepoint rolled back afterwards) and compares everything they wrote.
 """
 
+import threading
 from pathlib import Path
 
 import osmium
@@ -32,11 +33,10 @@ def row_by_row_import(session, path: Path, *, mark_gone: bool = False) -> Import
     summary = ImportSummary(source=path.name)
     present: set[tuple[str, int]] = set()
     for record in read_places(path):
-        if record.key in present:
+        if record.key in present:  # a second occurrence, whatever became of the first
             summary.skipped[DUPLICATE] += 1
             continue
-        if record.still_a_place:
-            present.add(record.key)
+        present.add(record.key)
         if record.skip is not None:
             summary.skipped[record.skip] += 1
             if record.skip == UNMAPPED and record.detail:
@@ -197,6 +197,16 @@ def test_reimport_after_local_changes_and_a_modified_file_matches(session, extra
     assert summary["gone"] == 2 and summary["gone_kept_local"] == 1
 
 
+def test_objects_written_twice_are_duplicates_within_and_across_chunks(session, extract, tmp_path, monkeypatch):
+    places = [r.osm_id for r in read_places(extract) if r.osm_type == "node" and r.skip is None][:3]
+    twice = _modified_extract(extract, tmp_path / "twice.osm.pbf", {}, {}, twice=set(places))
+    monkeypatch.setattr(osm_import, "FIRST_BATCH", 1)  # every record its own chunk: the copy meets PRESENT's key
+    monkeypatch.setattr(osm_import, "BATCH_SIZE", 1)
+    reference, bulk = _both(session, twice)
+    _assert_same(reference, bulk)
+    assert bulk[0]["skipped"][DUPLICATE] == 3 and bulk[0]["created"] > 600
+
+
 def test_the_import_stages_in_chunks_of_bounded_size(session, extract, monkeypatch):
     reference = import_file(session, extract).as_dict()
     session.rollback()
@@ -205,12 +215,63 @@ def test_the_import_stages_in_chunks_of_bounded_size(session, extract, monkeypat
     chunks: list[int] = []
     real_import_chunk = osm_import._import_chunk
 
-    def counting(session, chunk, summary):
+    def counting(session, chunk, summary, **options):
         chunks.append(len(chunk))
-        real_import_chunk(session, chunk, summary)
+        real_import_chunk(session, chunk, summary, **options)
 
     monkeypatch.setattr(osm_import, "_import_chunk", counting)
     summary = import_file(session, extract)
     assert summary.as_dict() == reference
-    # Python holds one chunk of records at a time: growing from FIRST_BATCH, never above BATCH_SIZE.
+    # Chunks grow from FIRST_BATCH, never above BATCH_SIZE.
     assert chunks[:4] == [16, 32, 64, 100] and max(chunks) == 100 and len(chunks) > 5
+
+
+def test_reading_runs_ahead_of_merging_by_a_bounded_number_of_chunks(session, extract, monkeypatch):
+    """The file is read in a thread of its own while chunks are merged; memory stays bounded all the same."""
+    monkeypatch.setattr(osm_import, "FIRST_BATCH", 50)
+    monkeypatch.setattr(osm_import, "BATCH_SIZE", 50)
+    read, ahead, threads = [0], [], set()
+
+    def counted():
+        for record in read_places(extract):
+            threads.add(threading.current_thread().name)
+            read[0] += 1
+            yield record
+
+    real_import_chunk = osm_import._import_chunk
+    merged = [0]
+
+    def merging(session, chunk, summary, **options):
+        ahead.append(read[0] - merged[0])
+        real_import_chunk(session, chunk, summary, **options)
+        merged[0] += len(chunk)
+
+    monkeypatch.setattr(osm_import, "_import_chunk", merging)
+    summary = osm_import.import_records(session, counted(), source=extract.name, bbox=file_bbox(extract))
+    assert summary.created > 600 and threads == {"osm-import-reader"}
+    # Besides the chunk being merged: one waiting, one being read (READ_AHEAD = 1).
+    assert max(ahead) <= (osm_import.READ_AHEAD + 2) * 50
+
+
+def test_a_failed_merge_stops_the_reader_and_writes_nothing(session, extract, monkeypatch):
+    closed = []
+
+    def records():
+        try:
+            yield from read_places(extract)
+        finally:
+            closed.append(True)
+
+    real_import_chunk = osm_import._import_chunk
+
+    def failing(session, chunk, summary, **options):
+        real_import_chunk(session, chunk, summary, **options)
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(osm_import, "_import_chunk", failing)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        osm_import.import_records(session, records(), source=extract.name, bbox=file_bbox(extract))
+    assert closed == [True]
+    assert not [t for t in threading.enumerate() if t.name == "osm-import-reader"]
+    assert session.scalar(select(func.count()).select_from(Place)) == 0
+

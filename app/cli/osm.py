@@ -13,9 +13,9 @@ from flask_babel import ngettext
 from app.cli import in_default_locale
 from app.db import get_session
 from app.services import grid, osm_diff, osm_reader
-from app.services.osm_diff import OsmChangeError, apply_change, read_change, write_osm_state
-from app.services.osm_import import ImportSummary, import_records
-from app.services.osm_reader import OsmFileError, check_readable, count_candidates, file_bbox, read_places
+from app.services.osm_diff import OsmChangeError, apply_change, read_change
+from app.services.osm_import import ImportSummary
+from app.services.osm_reader import OsmFileError, check_readable
 from app.services.osm_replication import AppliedDiff, ReplicationError, replicate
 
 osm_cli = AppGroup("osm", help="Import places from OpenStreetMap and follow its changes.")
@@ -47,15 +47,14 @@ def import_command(file: str, mark_gone: bool, node_index: Path | None) -> None:
 
     def run() -> ImportSummary:
         path = check_readable(file)
-        bbox = file_bbox(path)
-        with click.progressbar(length=count_candidates(path), label=_("Importing %(file)s", file=path.name),
+        # Diffs need every node's location (app/services/osm_diff.py): written by the first pass, which also
+        # counts what the second one reads.
+        index = node_index_path(node_index)
+        click.echo(_("Reading %(file)s: node locations to %(path)s", file=path.name, path=str(index)))
+        pending.append(osm_diff.write_node_index(path, index))
+        with click.progressbar(length=pending[-1].candidates, label=_("Importing %(file)s", file=path.name),
                                show_pos=True, show_percent=True) as bar:
-            summary = import_records(session, read_places(path, progress=bar.update), source=path.name,
-                                     bbox=bbox, mark_gone=mark_gone)
-        # Diffs need every node's location and the places' node lists (app/services/osm_diff.py).
-        click.echo(_("Writing what diffs need (node locations: %(path)s)", path=str(node_index_path(node_index))))
-        pending.append(write_osm_state(session, path, node_index_path(node_index)))
-        return summary
+            return osm_diff.import_extract(session, path, pending[-1], mark_gone=mark_gone, progress=bar.update)
 
     try:
         summary = committed_import(session, run)

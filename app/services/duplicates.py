@@ -29,6 +29,8 @@ are superseded, since the OSM object's identity now rules. Its photos move with 
 one step (it changed two places and moved submissions): the moderator reverts from the places' histories.
 """
 
+from datetime import datetime
+
 from flask_babel import gettext as _
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
@@ -50,8 +52,9 @@ NAME_CONTAINED = 0.8
 MOVED_KINDS = ("status", "details", "still_correct", "photo", "report", "photo_report")
 # Degrees of latitude per metre (longitude degrees are shorter by cos(latitude): the query widens by that).
 METRES_PER_DEGREE = 111_320
+_THRESHOLDS = {"metres": DUPLICATE_METRES, "similarity": NAME_SIMILARITY, "contained": NAME_CONTAINED}
 
-_FILE_PAIRS = text(f"""
+_FILE_PAIRS = f"""
 INSERT INTO submissions (kind, state, origin, place_id, proposed, base_version, geom)
 SELECT 'duplicate', 'pending', 'import', v.id, jsonb_build_object('duplicate_of', o.id), v.version, v.geom
 FROM places o
@@ -68,10 +71,14 @@ JOIN places v
       OR greatest(strict_word_similarity(lower(v.name), lower(o.name)),
                   strict_word_similarity(lower(o.name), lower(v.name))) >= :contained
       OR (v.name IS NULL AND o.name IS NULL))
-WHERE o.id = ANY(:ids) AND o.source = 'osm' AND o.hidden_at IS NULL AND o.gone_at IS NULL
+WHERE {{which}} AND o.source = 'osm' AND o.hidden_at IS NULL AND o.gone_at IS NULL
 ORDER BY v.id, o.id
 ON CONFLICT (place_id, (proposed ->> 'duplicate_of')) WHERE kind = 'duplicate' DO NOTHING
-""")
+"""
+# The OSM places given by id (a diff's few), or those an import created or changed since it started: selected by
+# PostgreSQL, so a country's import never holds their ids in Python.
+_FILE_PAIRS_BY_ID = text(_FILE_PAIRS.format(which="o.id = ANY(:ids)"))
+_FILE_PAIRS_SINCE = text(_FILE_PAIRS.format(which="(o.created_at >= :since OR o.updated_at >= :since)"))
 
 
 def file_possible_duplicates(session: Session, osm_place_ids) -> int:
@@ -82,9 +89,12 @@ def file_possible_duplicates(session: Session, osm_place_ids) -> int:
     ids = sorted({int(i) for i in osm_place_ids})
     if not ids:
         return 0
-    result = session.execute(_FILE_PAIRS, {"ids": ids, "metres": DUPLICATE_METRES, "similarity": NAME_SIMILARITY,
-                                            "contained": NAME_CONTAINED})
-    return result.rowcount
+    return session.execute(_FILE_PAIRS_BY_ID, {"ids": ids, **_THRESHOLDS}).rowcount
+
+
+def file_duplicates_since(session: Session, since: datetime) -> int:
+    """As file_possible_duplicates, for the OSM places created or changed at or after `since` (an import's)."""
+    return session.execute(_FILE_PAIRS_SINCE, {"since": since, **_THRESHOLDS}).rowcount
 
 
 def duplicate_of(submission: Submission) -> int:

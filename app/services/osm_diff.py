@@ -3,18 +3,18 @@
 Geometry is the hard part: a change file lists a modified way's node ids, but a node's location only when the
 node itself changed, and a moved node moves every way it belongs to. What a diff needs is kept between runs:
 - Every node location, in a pyosmium `sparse_file_array` index file (osm2pgsql's "flat nodes" idea; path set by
-  OSM_NODE_INDEX, default `osm-nodes.idx` in the instance folder). The full import writes it in one pass that runs
-  entirely in C++ (osmium.apply with NodeLocationsForWays: no Python per node), 16 bytes a node, and pyosmium
-  reopens it with its content. It is written once per import and never changed afterwards, because neither file
-  index updates well: a sparse array's set() of a known id appends a second entry that get() never finds (we
-  checked), and a dense array costs 8 bytes times the highest node id on disk (about 100 GB with today's ids),
-  whatever the extract's size. The locations a diff brings (moved, new, deleted nodes) go to the
+  OSM_NODE_INDEX, default `osm-nodes.idx` in the instance folder). The full import writes it in its first pass,
+  which also counts the candidates for its progress bar (NodeLocationsForWays: no Python per node), 16 bytes a
+  node, and pyosmium reopens it with its content. It is written once per import and never changed afterwards,
+  because neither file index updates well: a sparse array's set() of a known id appends a second entry that get()
+  never finds (we checked), and a dense array costs 8 bytes times the highest node id on disk (about 100 GB with
+  today's ids), whatever the extract's size. The locations a diff brings (moved, new, deleted nodes) go to the
   osm_node_overlay table instead, read before the file: they commit or roll back with the diff's places and its
   replication sequence, so a failed diff leaves nothing half-applied.
-- In the database (osm_ways, osm_relations): the node lists and tags of the ways that carry a category key
-  (places, or places once their tags allow), the member ways of such relations, and the relations' members, with
-  GIN indexes from a node to its ways and from a way to its relations. Places are a few percent of the objects,
-  so this stays small.
+- In the database (osm_ways, osm_relations): the node lists and tags of the ways that are places, of the
+  relations that carry a category key and of their member ways, with GIN indexes from a node to its ways and
+  from a way to its relations. Places are a few percent of the objects, so this stays small; a way that becomes
+  a place later arrives whole in the diff that makes it one.
 The affected objects (those in the change, the ways of moved nodes, the relations of affected ways) are written
 with the nodes they need into a small OSM file, which the import's own reader reads (read_places): the same
 classification, categories, unnamed kinds, addresses and geometry, so a diff gives what a re-import of the new
@@ -29,6 +29,7 @@ import logging
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,11 +44,19 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.errors import AppError
-from app.models import OsmNodeOverlay, OsmRelation, OsmReplication, OsmWay
+from app.models import OsmNodeOverlay, OsmRelation, OsmReplication, OsmWay, Place
 from app.models.base import utcnow
 from app.services.audit import record_event
-from app.services.osm_import import IMPORT_LOCK_KEY, ImportSummary, mark_missing, merge_records
-from app.services.osm_reader import INVALID_AREA, UNMAPPED, OsmRecord, check_readable, read_places
+from app.services.osm_import import IMPORT_LOCK_KEY, ImportSummary, import_records, mark_missing, merge_records
+from app.services.osm_reader import (
+    INVALID_AREA,
+    UNMAPPED,
+    OsmRecord,
+    check_readable,
+    count_candidates,
+    file_bbox,
+    read_places,
+)
 from geo.osm_tags import CATEGORY_KEYS_ORDER
 
 log = logging.getLogger(__name__)
@@ -98,6 +107,8 @@ class PendingIndex:
     written: Path
     final: Path
     token: str
+    # The objects with a category key that the pass writing it counted (the import's progress total).
+    candidates: int = 0
 
     def install(self) -> None:
         os.replace(self.written, self.final)
@@ -154,18 +165,46 @@ def read_change(path: str | os.PathLike) -> Change:
     return change
 
 
-def write_osm_state(session: Session, path: str | os.PathLike, index: Path) -> PendingIndex:
-    """After a full import of path: write what diffs need (node index beside `index`, ways, relations, state).
-
-    Flushes, never commits; the caller installs the returned index after its commit, or discards it.
-    """
+def write_node_index(path: str | os.PathLike, index: Path) -> PendingIndex:
+    """The first pass of a full import: every node's location into a new index file beside `index` (C++ only),
+    counting the objects with a category key on the way (the import's progress total)."""
     file = check_readable(path)
     index.parent.mkdir(parents=True, exist_ok=True)
     pending = PendingIndex(index.with_name(index.name + ".new"), index, uuid.uuid4().hex)
     pending.discard()
-    locations = osmium.index.create_map(f"{INDEX_MAP},{pending.written}")
-    osmium.apply(str(file), osmium.NodeLocationsForWays(locations))
-    del locations  # closes the file
+    try:
+        pending.candidates = _index_nodes(file, pending.written)
+    except BaseException:
+        pending.discard()
+        raise
+    return pending
+
+
+def _index_nodes(file: Path, written: Path) -> int:
+    # The map closes its file when the last reference to it (ours, the reader's) goes, on return.
+    return count_candidates(file, osmium.index.create_map(f"{INDEX_MAP},{written}"))
+
+
+def import_extract(session: Session, path: str | os.PathLike, pending: PendingIndex, *, mark_gone: bool = False,
+                   progress: Callable[[int], None] | None = None) -> ImportSummary:
+    """What `flask osm import` runs after write_node_index: the places (app/services/osm_import.py), then what
+    diffs need. Flushes, never commits; the caller installs `pending` after its commit, or discards it."""
+    file = check_readable(path)
+    summary = import_records(session, read_places(file, progress=progress), source=file.name, bbox=file_bbox(file),
+                             mark_gone=mark_gone)
+    write_osm_state(session, file, pending)
+    return summary
+
+
+def write_osm_state(session: Session, path: str | os.PathLike, pending: PendingIndex) -> None:
+    """After a full import of path: the ways and relations diffs need, and the state naming the node index.
+
+    Kept: the relations with a category key, their member ways, and the ways that are places. A road or a
+    nameless shop outline is not kept: a diff that turns it into a place carries the whole way, whose node
+    locations the index has. Reading node lists in Python is what costs here, so only these ways are read
+    (pyosmium's IdFilter, in C++).
+    """
+    file = check_readable(path)
     for model in (OsmNodeOverlay, OsmWay, OsmRelation):
         session.execute(delete(model))
     members: set[int] = set()
@@ -176,13 +215,11 @@ def write_osm_state(session: Session, path: str | os.PathLike, index: Path) -> P
         members.update(row["member_ways"])
         relations.append(row)
     _insert(session, OsmRelation, relations)
-    ways = osmium.FileProcessor(str(file), osmium.osm.WAY)
-    candidates = ways.with_filter(osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER))
-    _copy_ways(session, ((w.id, [n.ref for n in w.nodes], dict(w.tags)) for w in candidates))
-    if members:
-        member_ways = osmium.FileProcessor(str(file), osmium.osm.WAY).with_filter(osmium.filter.IdFilter(members))
-        _upsert_ways(session, [{"id": w.id, "nodes": [n.ref for n in w.nodes], "tags": dict(w.tags)}
-                               for w in member_ways])
+    kept = members | set(session.scalars(select(Place.osm_id).where(Place.osm_type == "way",
+                                                                     Place.gone_at.is_(None))))
+    if kept:
+        ways = osmium.FileProcessor(str(file), osmium.osm.WAY).with_filter(osmium.filter.IdFilter(kept))
+        _copy_ways(session, ((w.id, [n.ref for n in w.nodes], dict(w.tags)) for w in ways))
     with osmium.io.Reader(str(file), osmium.osm.NOTHING) as reader:
         header = reader.header()
         sequence = header.get("osmosis_replication_sequence_number")
@@ -193,7 +230,6 @@ def write_osm_state(session: Session, path: str | os.PathLike, index: Path) -> P
     state.data_timestamp = _parse_timestamp(timestamp)
     state.source, state.last_update_at, state.last_update_file = None, None, None
     session.flush()
-    return pending
 
 
 def _parse_timestamp(value: str | None) -> datetime | None:
@@ -230,13 +266,6 @@ def _copy_ways(session: Session, rows) -> None:
         copy.set_types(["int8", "int8[]", "jsonb"])
         for way_id, nodes, tags in rows:
             copy.write_row((way_id, nodes, Jsonb(tags)))
-
-
-def _upsert_ways(session: Session, rows: list[dict]) -> None:
-    for start in range(0, len(rows), ROW_BATCH):
-        statement = insert(OsmWay).values(rows[start:start + ROW_BATCH])
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["id"], set_={"nodes": statement.excluded.nodes, "tags": statement.excluded.tags}))
 
 
 def osm_state(session: Session) -> OsmReplication:

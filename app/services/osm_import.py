@@ -14,33 +14,38 @@ made by the importer) is never marked gone: a `gone` correction goes to moderato
 
 The bulk path: records are copied (COPY) in chunks into a temporary staging table and merged with a few
 set-based statements per chunk, so the cost per place is PostgreSQL's, the statement-level grid and statistics
-triggers write each chunk's deltas once, and Python holds one chunk at a time. One index lookup per staged row
-classifies it first (new; OSM unchanged; changed), so a first import only inserts and a re-import of an
-unchanged file only compares. The statements cover the common cases exactly as the rules above say (new places
-with their first revision; OSM unchanged; OSM changed and the place untouched since the last import, with its
-revision); every other existing place (local changes, or an osm_seen written before a field existed) goes
-through merge_place, row by row, which files the conflicts.
+triggers write each chunk's deltas once, and Python holds a few chunks at a time. The file is read in a thread of
+its own while the chunk before is merged (_read_ahead). New places are inserted first, one index lookup per
+staged row; only a chunk that holds places seen before is then classified (OSM unchanged; changed), so a first
+import only inserts and a re-import of an unchanged file only compares. The statements cover the common cases
+exactly as the rules above say (new places with their first revision; OSM unchanged; OSM changed and the place
+untouched since the last import, with its revision); every other existing place (local changes, or an osm_seen
+written before a field existed) goes through merge_place, row by row, which files the conflicts.
 
 The whole import runs in one savepoint of the caller's transaction: a corrupt file or any error leaves the
 database as it was. Imports are serialised with a transaction-scoped advisory lock.
 """
 
+import contextvars
 import json
 import logging
 import os
+import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
+from queue import Full, Queue
 
+import psycopg.errors
 from sqlalchemy import exists, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import Place, Revision, Submission
 from app.models.base import utcnow
+from app.services import duplicates
 from app.services.audit import record_event
-from app.services.duplicates import file_possible_duplicates
 from app.services.osm_reader import DUPLICATE, UNMAPPED, OsmRecord, check_readable, file_bbox, read_places
 from app.services.places import apply_change, snapshot
 from geo.fields import COLUMN_FIELDS, FIELDS, KINDS
@@ -51,6 +56,8 @@ log = logging.getLogger(__name__)
 # doubling), so the first places are written early in a long import; later ones spread each statement's cost.
 BATCH_SIZE = 10_000
 FIRST_BATCH = 500
+# Chunks read ahead of the one being merged (_read_ahead).
+READ_AHEAD = 1
 # pg_advisory_xact_lock key: two imports at once would race on the same places and osm_seen.
 IMPORT_LOCK_KEY = 0x5354_4550_4F53_4D  # "STEPOSM"
 # The kinds an import conflict is filed as, so a moderator reviews it like a volunteer's change of those fields.
@@ -60,6 +67,8 @@ MERGE_FIELDS: dict[str, tuple[str, ...]] = {
     **{key: (key,) for key in COLUMN_FIELDS}, "location": ("lon", "lat"), "gone": ("gone",),
 }
 
+# A chunk of records, each with its staged row (None for a skipped record).
+Chunk = list[tuple[OsmRecord, tuple | None]]
 STAGE = "osm_import_stage"
 PRESENT = "osm_import_present"
 STAGE_COLUMNS = ("osm_type", "osm_id", *COLUMN_FIELDS, "lon", "lat", "address")
@@ -76,6 +85,11 @@ def _current_sql(alias: str) -> str:
             f"'gone', {alias}.gone_at IS NOT NULL)")
 
 
+def _snapshot_sql(alias: str) -> str:
+    """A place row's snapshot, as a revision's `after` holds it (Place.snapshot)."""
+    return f"{_current_sql(alias)} || jsonb_build_object('hidden', {alias}.hidden_at IS NOT NULL)"
+
+
 def _created_value(key: str) -> str:
     """A new place's column from the staged value, with create_place's rule: empty or missing is the default."""
     value = f"NULLIF(s.{key}, '')" if FIELDS[key].type in TEXT_TYPES else f"s.{key}"
@@ -85,9 +99,9 @@ def _created_value(key: str) -> str:
 CREATE_DEFAULTS = {f"default_{k}": FIELDS[k].default for k in COLUMN_FIELDS if FIELDS[k].default is not None}
 TAKE_ALL = ", ".join(f"{k} = t.{k}" for k in COLUMN_FIELDS)
 MATCH = "p.osm_type = s.osm_type AND p.osm_id = s.osm_id"
-# Each staged row's case, found once per chunk with one index lookup: its place, if any, and whether OSM says
-# what the last import saw (osm_seen) and the same address. A re-import of an unchanged file ends here, and a
-# first import's new rows never meet the places table again. Only imports create places with an OSM identity,
+# Each staged row's case, after CREATE_SQL has inserted the new ones, with one index lookup: its place, and
+# whether OSM says what the last import saw (osm_seen) and the same address. A chunk of a first import, all new,
+# never gets here; a re-import of an unchanged file ends here. Only imports create places with an OSM identity,
 # and they hold IMPORT_LOCK_KEY, so a row found new stays new until the chunk's insert.
 # Every statement reaches places through a correlated subquery or a LATERAL join on its unique keys, so that
 # each staged row is one index lookup whatever the planner believes of places: its statistics can be far off
@@ -97,7 +111,8 @@ CLASSIFY_SQL = f"""
 UPDATE {STAGE} s SET (place_id, seen_same, address_same) = (
     SELECT p.id, COALESCE(p.osm_seen = {SEEN_SQL}, false), p.address IS NOT DISTINCT FROM s.address
     FROM places p WHERE {MATCH})"""
-# New places and their first revisions (after: the place's snapshot), in one statement.
+# New places (no place with their OSM identity yet) and their first revisions (after: the place's snapshot),
+# in one statement.
 CREATE_SQL = f"""
 WITH created AS (
     INSERT INTO places (geom, {', '.join(COLUMN_FIELDS)}, address, source, osm_type, osm_id, osm_seen, version,
@@ -105,8 +120,8 @@ WITH created AS (
     SELECT ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), {', '.join(_created_value(k) for k in COLUMN_FIELDS)},
            s.address, 'osm', s.osm_type, s.osm_id, {SEEN_SQL}, 1, :now, :now
     FROM {STAGE} s
-    WHERE s.place_id IS NULL
-    RETURNING id, {_current_sql('places')} || jsonb_build_object('hidden', hidden_at IS NOT NULL) AS after
+    WHERE NOT EXISTS (SELECT FROM places p WHERE {MATCH})
+    RETURNING id, {_snapshot_sql('places')} AS after
 )
 INSERT INTO revisions (place_id, version, source, before, after)
 SELECT id, 1, 'import', CAST('{{}}' AS jsonb), after FROM created"""
@@ -201,7 +216,7 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
     session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
     started = utcnow()  # the places it creates or changes carry timestamps from this clock
     with session.begin_nested(), _staging(session):
-        for chunk in _chunks(records):
+        for chunk in _read_ahead(_chunks(records)):
             _import_chunk(session, chunk, summary)
         _handle_missing(session, bbox, mark_gone, summary)
         file_duplicates_since(session, started, summary)
@@ -210,15 +225,64 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
     return summary
 
 
-def _chunks(records: Iterable[OsmRecord]) -> Iterator[list[OsmRecord]]:
+def _chunks(records: Iterable[OsmRecord]) -> Generator[Chunk, None, None]:
+    """The records in chunks, each with its staged row (None for a record that is skipped), made in the reading
+    thread."""
     size, chunk = min(FIRST_BATCH, BATCH_SIZE), []
     for record in records:
-        chunk.append(record)
+        chunk.append((record, None if record.skip is not None else _stage_row(record)))
         if len(chunk) >= size:
             yield chunk
             size, chunk = min(size * 2, BATCH_SIZE), []
     if chunk:
         yield chunk
+
+
+def _read_ahead(chunks: Generator[Chunk, None, None]) -> Iterator[Chunk]:
+    """The chunks, read by a thread of their own while the caller merges the one before.
+
+    Reading (pyosmium and Python) and merging (mostly PostgreSQL's work, in its own process, while this thread
+    waits for it without the GIL) then overlap on two cores; at most READ_AHEAD chunks wait, so memory stays
+    bounded. The reader runs in a copy of the caller's context (the app context its messages are translated in);
+    its errors are raised here, and a progress callback given to read_places runs in it.
+    """
+    handoff: Queue = Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                if not hand_over(("chunk", chunk)):
+                    return
+            hand_over(("end", None))
+        except BaseException as error:  # handed to the caller, raised in its thread
+            hand_over(("error", error))
+        finally:
+            chunks.close()  # the file, when the caller stopped early
+
+    reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), name="osm-import-reader",
+                              daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()  # a failed merge stops the reader after the chunk it is reading
+        reader.join()
 
 
 @contextmanager
@@ -232,8 +296,9 @@ def _staging(session: Session) -> Iterator[None]:
                          f"{', '.join(STAGE_COLUMNS[:-3])}, 0::float8 AS lon, 0::float8 AS lat, address, "
                          "0::bigint AS place_id, false AS seen_same, false AS address_same "
                          "FROM places WITH NO DATA"))
-    # The keys of every object of the file that OSM still describes as a place: for duplicates and for gone.
+    # The keys of every object of the file, for duplicates; `place` where OSM still describes it as one, for gone.
     session.execute(text(f"CREATE TEMP TABLE {PRESENT} (osm_type text NOT NULL, osm_id bigint NOT NULL, "
+                         "place boolean NOT NULL, "
                          "PRIMARY KEY (osm_id, osm_type)) ON COMMIT DROP"))
     # Each chunk's statements join a few thousand staged rows to the places: index lookups, never a scan of every
     # place per chunk (the places' statistics are stale while an import fills the table, so the planner may
@@ -246,27 +311,44 @@ def _staging(session: Session) -> Iterator[None]:
     session.expire_all()
 
 
-def _import_chunk(session: Session, chunk: list[OsmRecord], summary: ImportSummary) -> None:
-    """Count one chunk's skipped objects and duplicates, note its places as present, merge them."""
-    earlier = set(session.execute(text(EARLIER_SQL), {
-        "types": [r.osm_type for r in chunk], "ids": [r.osm_id for r in chunk]}).tuples())
-    found: set[tuple[str, int]] = set()
-    rows = []
-    for record in chunk:
-        if record.key in earlier or record.key in found:
+def _import_chunk(session: Session, chunk: Chunk, summary: ImportSummary) -> None:
+    """Note the chunk's objects as present, count its duplicates and skipped objects, merge its places.
+
+    An object that appears a second time in the file is a duplicate, whatever became of the first: found here
+    within the chunk, and by PRESENT's primary key across chunks. A file rarely has one (an extract lists each
+    object once), so the common chunk costs one COPY; one that meets an earlier chunk's object is sorted out
+    by EARLIER_SQL.
+    """
+    unique: dict[tuple[str, int], tuple[OsmRecord, tuple | None]] = {}
+    for record, row in chunk:
+        if record.key in unique:
             summary.skipped[DUPLICATE] += 1
-            continue
-        if record.still_a_place:
-            found.add(record.key)
+        else:
+            unique[record.key] = record, row
+    try:
+        with session.begin_nested():
+            _copy_present(session, unique)
+    except psycopg.errors.UniqueViolation:
+        earlier = set(session.execute(text(EARLIER_SQL), {
+            "types": [key[0] for key in unique], "ids": [key[1] for key in unique]}).tuples())
+        summary.skipped[DUPLICATE] += len(earlier)
+        unique = {key: entry for key, entry in unique.items() if key not in earlier}
+        _copy_present(session, unique)
+    rows = []
+    for record, row in unique.values():
         if record.skip is not None:
             summary.skipped[record.skip] += 1
             if record.skip == UNMAPPED and record.detail:
                 summary.unmapped_tags[record.detail] += 1
             continue
         _count_values(record, summary)
-        rows.append(_stage_row(record))
-    _copy(session, PRESENT, ("osm_type", "osm_id"), found)
+        rows.append(row)
     _merge_rows(session, rows, summary)
+
+
+def _copy_present(session: Session, entries: dict[tuple[str, int], tuple[OsmRecord, tuple | None]]) -> None:
+    _copy(session, PRESENT, ("osm_type", "osm_id", "place"),
+          ((osm_type, osm_id, record.still_a_place) for (osm_type, osm_id), (record, _row) in entries.items()))
 
 
 def _count_values(record: OsmRecord, summary: ImportSummary) -> None:
@@ -303,12 +385,13 @@ def _merge_rows(session: Session, rows: list[tuple], summary: ImportSummary) -> 
         return
     session.execute(text(f"TRUNCATE {STAGE}"))
     _copy(session, STAGE, STAGE_COLUMNS, rows)
-    session.execute(text(f"ANALYZE {STAGE}"))  # a temporary table has no statistics: the joins need them
     now = utcnow()
-    session.execute(text(CLASSIFY_SQL))
     created = session.execute(text(CREATE_SQL), {"now": now, **CREATE_DEFAULTS}).rowcount
     updated, remaining = 0, []
     if created < len(rows):
+        # Only the rows of places that existed before this chunk: the ones it just created come out as unchanged.
+        session.execute(text(f"ANALYZE {STAGE}"))  # a temporary table has no statistics: the joins need them
+        session.execute(text(CLASSIFY_SQL))
         updated = session.execute(text(UPDATE_SQL), {"now": now}).rowcount
         summary.addresses_updated += session.execute(text(ADDRESS_SQL)).rowcount
         remaining = list(session.scalars(text(REMAINING_SQL)))
@@ -403,7 +486,8 @@ def _handle_missing(session: Session, bbox, mark_gone: bool, summary: ImportSumm
     inside = "AND ST_Intersects(p.geom, ST_MakeEnvelope(:west, :south, :east, :north, 4326))" if bbox else ""
     missing = list(session.scalars(text(f"""
         SELECT p.id FROM places p WHERE p.source = 'osm' AND p.gone_at IS NULL {inside}
-        AND NOT EXISTS (SELECT FROM {PRESENT} k WHERE k.osm_type = p.osm_type AND k.osm_id = p.osm_id)"""),
+        AND NOT EXISTS (SELECT FROM {PRESENT} k
+                        WHERE k.osm_type = p.osm_type AND k.osm_id = p.osm_id AND k.place)"""),
         dict(zip(("west", "south", "east", "north"), bbox or (), strict=False))))
     if not mark_gone:
         summary.not_in_file = len(missing)
@@ -427,10 +511,7 @@ def merge_records(session: Session, records: list[OsmRecord], summary: ImportSum
 def file_duplicates_since(session: Session, started, summary: ImportSummary) -> None:
     """File "possible duplicate" items for the OSM places created or changed since `started` (this import or
     diff): a volunteer may have added the same place before OSM had it (app/services/duplicates.py)."""
-    touched = session.scalars(select(Place.id).where(
-        Place.source == "osm", Place.gone_at.is_(None),
-        (Place.created_at >= started) | (Place.updated_at >= started)))
-    summary.possible_duplicates += file_possible_duplicates(session, touched)
+    summary.possible_duplicates += duplicates.file_duplicates_since(session, started)
 
 
 def mark_missing(session: Session, keys: list[tuple[str, int]], summary: ImportSummary) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import osmium
 import osmium.filter
 import osmium.geom
+import osmium.index
 from flask_babel import gettext as _
 
 from app.errors import AppError
@@ -115,12 +116,17 @@ def file_bbox(path: str | os.PathLike) -> tuple[float, float, float, float] | No
     return box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat
 
 
-def count_candidates(path: str | os.PathLike) -> int:
-    """How many objects carry a category key: the length of read_places' progress (a fast C++-side pass)."""
+def count_candidates(path: str | os.PathLike, locations: osmium.index.LocationTable | None = None) -> int:
+    """How many objects carry a category key: the length of read_places' progress (a fast C++-side pass).
+
+    With `locations` (a pyosmium location index), the same pass stores every node's location in it, in C++.
+    """
     file = check_readable(path)
+    processor = osmium.FileProcessor(str(file))
+    if locations is not None:
+        processor = processor.with_locations(locations)
     try:
-        return sum(1 for _ in osmium.FileProcessor(str(file)).with_filter(
-            osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER)))
+        return sum(1 for _ in processor.with_filter(osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER)))
     except RuntimeError as error:
         raise _file_error(file, error) from None
 
