@@ -112,7 +112,8 @@ UPDATE {STAGE} s SET (place_id, seen_same, address_same) = (
     SELECT p.id, COALESCE(p.osm_seen = {SEEN_SQL}, false), p.address IS NOT DISTINCT FROM s.address
     FROM places p WHERE {MATCH})"""
 # New places (no place with their OSM identity yet) and their first revisions (after: the place's snapshot),
-# in one statement.
+# in one statement. A scalar subquery, not NOT EXISTS: the planner turns that into an anti-join, and with stale
+# statistics into a rescan of every place this import wrote, per staged row.
 CREATE_SQL = f"""
 WITH created AS (
     INSERT INTO places (geom, {', '.join(COLUMN_FIELDS)}, address, source, osm_type, osm_id, osm_seen, version,
@@ -120,7 +121,7 @@ WITH created AS (
     SELECT ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), {', '.join(_created_value(k) for k in COLUMN_FIELDS)},
            s.address, 'osm', s.osm_type, s.osm_id, {SEEN_SQL}, 1, :now, :now
     FROM {STAGE} s
-    WHERE NOT EXISTS (SELECT FROM places p WHERE {MATCH})
+    WHERE (SELECT p.id FROM places p WHERE {MATCH}) IS NULL
     RETURNING id, {_snapshot_sql('places')} AS after
 )
 INSERT INTO revisions (place_id, version, source, before, after)
