@@ -9,8 +9,8 @@ is a child process, so its peak RSS (VmHWM) is its own. Per file, --repeat runs 
 
 - read:      pyosmium iterating over every object of the file in Python (the baseline);
 - import:    the first import into an empty database, all that `flask osm import` runs before its commit
-             (rolled back, except the last run, which commits): the first pass (the node location index diffs
-             need, and the candidate count for the progress bar; its time shown apart), the places, and the
+             (rolled back, except the last run, which commits): the first pass (the candidate count for the
+             progress bar; its time shown apart), the places (with the node location index diffs need), and the
              ways and relations diffs need;
 - re-import: the same again on the imported database (rolled back);
 - floor:     (--dense) a plain COPY of the same place rows into a table with the places table's indexes (an
@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from app.dbadmin import drop_database, ensure_database
 from app.schema import ROOT, alembic_config
-from app.services.osm_diff import apply_change, import_extract, read_change, write_node_index
+from app.services.osm_diff import apply_change, import_extract, new_node_index, read_change
 from benchmarks.synthetic import server_url
 from benchmarks.synthetic_osm import write_dense, write_modified, write_realistic
 
@@ -67,7 +67,7 @@ def child(operation: str, path: Path, url: str, change: Path | None = None) -> d
     """One measured run, in this (child) process.
 
     An import or re-import runs what `flask osm import` runs (app/cli/osm.py), with the time of its first pass
-    (node locations and the candidate count) apart.
+    (the candidate count) apart.
     """
     started = time.perf_counter()
     result: dict = {}
@@ -82,7 +82,7 @@ def child(operation: str, path: Path, url: str, change: Path | None = None) -> d
                 places = apply_change(session, read_change(change), node_index(path), source=change.name).places
                 session.rollback()
             else:
-                pending = write_node_index(path, node_index(path))
+                pending = new_node_index(path, node_index(path))
                 result["index_seconds"] = time.perf_counter() - started
                 places = import_extract(session, path, pending).places
                 if operation == "import-keep":

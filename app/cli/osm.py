@@ -47,11 +47,11 @@ def import_command(file: str, mark_gone: bool, node_index: Path | None) -> None:
 
     def run() -> ImportSummary:
         path = check_readable(file)
-        # Diffs need every node's location (app/services/osm_diff.py): written by the first pass, which also
-        # counts what the second one reads.
+        # Diffs need every node's location (app/services/osm_diff.py): the import's reading pass writes them to
+        # the index file, after a quick pass that counts what the progress bar counts.
         index = node_index_path(node_index)
         click.echo(_("Reading %(file)s: node locations to %(path)s", file=path.name, path=str(index)))
-        pending.append(osm_diff.write_node_index(path, index))
+        pending.append(osm_diff.new_node_index(path, index))
         with click.progressbar(length=pending[-1].candidates, label=_("Importing %(file)s", file=path.name),
                                show_pos=True, show_percent=True) as bar:
             return osm_diff.import_extract(session, path, pending[-1], mark_gone=mark_gone, progress=bar.update)

@@ -3,14 +3,14 @@
 Geometry is the hard part: a change file lists a modified way's node ids, but a node's location only when the
 node itself changed, and a moved node moves every way it belongs to. What a diff needs is kept between runs:
 - Every node location, in a pyosmium `sparse_file_array` index file (osm2pgsql's "flat nodes" idea; path set by
-  OSM_NODE_INDEX, default `osm-nodes.idx` in the instance folder). The full import writes it in its first pass,
-  which also counts the candidates for its progress bar (NodeLocationsForWays: no Python per node), 16 bytes a
-  node, and pyosmium reopens it with its content. It is written once per import and never changed afterwards,
-  because neither file index updates well: a sparse array's set() of a known id appends a second entry that get()
-  never finds (we checked), and a dense array costs 8 bytes times the highest node id on disk (about 100 GB with
-  today's ids), whatever the extract's size. The locations a diff brings (moved, new, deleted nodes) go to the
-  osm_node_overlay table instead, read before the file: they commit or roll back with the diff's places and its
-  replication sequence, so a failed diff leaves nothing half-applied.
+  OSM_NODE_INDEX, default `osm-nodes.idx` in the instance folder). The full import's reading pass writes it (the
+  index it keeps node locations in anyway, on disk rather than in memory; no Python per node), 16 bytes a node, and
+  pyosmium reopens it with its content. It is written once per import and never changed afterwards, because neither
+  file index updates well: a sparse array's set() of a known id appends a second entry that get() never finds (we
+  checked), and a dense array costs 8 bytes times the highest node id on disk (about 100 GB with today's ids),
+  whatever the extract's size. The locations a diff brings (moved, new, deleted nodes) go to the osm_node_overlay
+  table instead, read before the file: they commit or roll back with the diff's places and its replication
+  sequence, so a failed diff leaves nothing half-applied.
 - In the database (osm_ways, osm_relations): the node lists and tags of the ways that are places, of the
   relations that carry a category key and of their member ways, with GIN indexes from a node to its ways and
   from a way to its relations. Places are a few percent of the objects, so this stays small; a way that becomes
@@ -165,33 +165,27 @@ def read_change(path: str | os.PathLike) -> Change:
     return change
 
 
-def write_node_index(path: str | os.PathLike, index: Path) -> PendingIndex:
-    """The first pass of a full import: every node's location into a new index file beside `index` (C++ only),
-    counting the objects with a category key on the way (the import's progress total)."""
+def new_node_index(path: str | os.PathLike, index: Path) -> PendingIndex:
+    """The first pass of a full import: the objects with a category key counted (the import's progress total, in
+    C++), and the name of the node index file it will write beside `index`."""
     file = check_readable(path)
     index.parent.mkdir(parents=True, exist_ok=True)
     pending = PendingIndex(index.with_name(index.name + ".new"), index, uuid.uuid4().hex)
     pending.discard()
-    try:
-        pending.candidates = _index_nodes(file, pending.written)
-    except BaseException:
-        pending.discard()
-        raise
+    pending.candidates = count_candidates(file)
     return pending
-
-
-def _index_nodes(file: Path, written: Path) -> int:
-    # The map closes its file when the last reference to it (ours, the reader's) goes, on return.
-    return count_candidates(file, osmium.index.create_map(f"{INDEX_MAP},{written}"))
 
 
 def import_extract(session: Session, path: str | os.PathLike, pending: PendingIndex, *, mark_gone: bool = False,
                    progress: Callable[[int], None] | None = None) -> ImportSummary:
-    """What `flask osm import` runs after write_node_index: the places (app/services/osm_import.py), then what
-    diffs need. Flushes, never commits; the caller installs `pending` after its commit, or discards it."""
+    """What `flask osm import` runs after new_node_index: the places (app/services/osm_import.py), reading the
+    file once with every node's location written to the pending index, then what diffs need. Flushes, never
+    commits; the caller installs `pending` after its commit, or discards it."""
     file = check_readable(path)
-    summary = import_records(session, read_places(file, progress=progress), source=file.name, bbox=file_bbox(file),
-                             mark_gone=mark_gone)
+    locations = osmium.index.create_map(f"{INDEX_MAP},{pending.written}")
+    records = read_places(file, progress=progress, locations=locations)
+    del locations  # the reader holds the index: its file is complete and closed once the records are read
+    summary = import_records(session, records, source=file.name, bbox=file_bbox(file), mark_gone=mark_gone)
     write_osm_state(session, file, pending)
     return summary
 

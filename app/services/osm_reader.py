@@ -116,32 +116,30 @@ def file_bbox(path: str | os.PathLike) -> tuple[float, float, float, float] | No
     return box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat
 
 
-def count_candidates(path: str | os.PathLike, locations: osmium.index.LocationTable | None = None) -> int:
-    """How many objects carry a category key: the length of read_places' progress (a fast C++-side pass).
-
-    With `locations` (a pyosmium location index), the same pass stores every node's location in it, in C++.
-    """
+def count_candidates(path: str | os.PathLike) -> int:
+    """How many objects carry a category key: the length of read_places' progress (a fast C++-side pass)."""
     file = check_readable(path)
-    processor = osmium.FileProcessor(str(file))
-    if locations is not None:
-        processor = processor.with_locations(locations)
     try:
-        return sum(1 for _ in processor.with_filter(osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER)))
+        return sum(1 for _ in osmium.FileProcessor(str(file)).with_filter(
+            osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER)))
     except RuntimeError as error:
         raise _file_error(file, error) from None
 
 
-def read_places(path: str | os.PathLike, progress: Callable[[int], None] | None = None) -> Iterator[OsmRecord]:
+def read_places(path: str | os.PathLike, progress: Callable[[int], None] | None = None,
+                locations: osmium.index.LocationTable | None = None) -> Iterator[OsmRecord]:
     """Yield one record per candidate object of the file (imported or skipped with a reason).
 
     progress, if given, is called with the number of objects read since its last call; the total is
-    count_candidates(path).
+    count_candidates(path). Node locations are kept in memory, or in `locations`, a pyosmium location index: a
+    full import passes the file index diffs need (app/services/osm_diff.py), which this pass then writes, and
+    which keeps the import's memory from growing with the number of nodes.
     """
     file = check_readable(path)
     # Areas are assembled for multipolygon relations only (closed ways are placed from their node lists),
     # and only for those that could be places at all.
     multipolygons = osmium.filter.TagFilter(("type", "multipolygon"))
-    processor = (osmium.FileProcessor(str(file)).with_locations()
+    processor = (osmium.FileProcessor(str(file)).with_locations("flex_mem" if locations is None else locations)
                  .with_areas(osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER), multipolygons)
                  .with_filter(osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER)))
     wkb = osmium.geom.WKBFactory()
