@@ -123,19 +123,7 @@ class Place(Base):
                 "hidden": self.hidden_at is not None, "gone": self.gone_at is not None}
 
 
-class GridCounts:
-    """A grid cell's counts for one category and status: the folded pyramid's and a pending delta's columns."""
-
-    cx: Mapped[int]
-    cy: Mapped[int]
-    category: Mapped[str] = mapped_column(String(32))
-    wheelchair: Mapped[str] = mapped_column(String(16))
-    n: Mapped[int]
-    sum_lon: Mapped[float] = mapped_column(Float)
-    sum_lat: Mapped[float] = mapped_column(Float)
-
-
-class PlaceGridCell(GridCounts, Base):
+class PlaceGridCell(Base):
     """Counts of published places per grid cell, category and status, as of the last fold.
 
     Cell side at `level` is GRID_BASE · 2^level degrees, and a level-L cell index is the level-0 index >> L.
@@ -149,9 +137,16 @@ class PlaceGridCell(GridCounts, Base):
     )
 
     level: Mapped[int] = mapped_column(SmallInteger)
+    cx: Mapped[int]
+    cy: Mapped[int]
+    category: Mapped[str] = mapped_column(String(32))
+    wheelchair: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int]
+    sum_lon: Mapped[float] = mapped_column(Float)
+    sum_lat: Mapped[float] = mapped_column(Float)
 
 
-class PlaceGridDelta(GridCounts, Base):
+class PlaceGridDelta(Base):
     """One statement's change to a level-0 grid cell, appended by a trigger on places; folded into place_grid.
 
     Appending rather than updating shared counts means concurrent writers never wait on each other here.
@@ -161,6 +156,13 @@ class PlaceGridDelta(GridCounts, Base):
     __table_args__ = (Index("ix_place_grid_delta_cx_cy", "cx", "cy"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    cx: Mapped[int]
+    cy: Mapped[int]
+    category: Mapped[str] = mapped_column(String(32))
+    wheelchair: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int]
+    sum_lon: Mapped[float] = mapped_column(Float)
+    sum_lat: Mapped[float] = mapped_column(Float)
 
 
 GRID_BASE = 0.005
