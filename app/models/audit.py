@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,9 +21,10 @@ class Revision(Base):
     __table_args__ = (
         CheckConstraint(in_list("source", REVISION_SOURCES), name="source"),
         UniqueConstraint("place_id", "version", name="uq_revisions_place_version"),
-        Index("ix_revisions_submission_id", "submission_id"),
-        Index("ix_revisions_actor_id", "actor_id"),
-        Index("ix_revisions_place_id_created_at", "place_id", "created_at"),
+        # Partial: imports write a revision per place with neither (migration 0014). A place's revisions are read
+        # in version order, through uq_revisions_place_version.
+        Index("ix_revisions_submission_id", "submission_id", postgresql_where=text("submission_id IS NOT NULL")),
+        Index("ix_revisions_actor_id", "actor_id", postgresql_where=text("actor_id IS NOT NULL")),
         Index("ix_revisions_created_at", "created_at"),
     )
 
