@@ -30,6 +30,7 @@ import contextvars
 import json
 import logging
 import os
+import sys
 import threading
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
@@ -58,6 +59,10 @@ BATCH_SIZE = 10_000
 FIRST_BATCH = 500
 # Chunks read ahead of the one being merged (_read_ahead).
 READ_AHEAD = 1
+# The GIL switch interval while the reader runs (seconds; Python's default is 0.005). The merging thread gives up
+# the GIL whenever it waits for PostgreSQL, and each time it is back it waits for the reader to hand it over:
+# at most this long, several times per chunk, while PostgreSQL idles.
+MERGE_SWITCH_INTERVAL = 0.0005
 # pg_advisory_xact_lock key: two imports at once would race on the same places and osm_seen.
 IMPORT_LOCK_KEY = 0x5354_4550_4F53_4D  # "STEPOSM"
 # The kinds an import conflict is filed as, so a moderator reviews it like a volunteer's change of those fields.
@@ -67,10 +72,9 @@ MERGE_FIELDS: dict[str, tuple[str, ...]] = {
     **{key: (key,) for key in COLUMN_FIELDS}, "location": ("lon", "lat"), "gone": ("gone",),
 }
 
-# A chunk of records, each with its staged row (None for a skipped record).
-Chunk = list[tuple[OsmRecord, tuple | None]]
 STAGE = "osm_import_stage"
 PRESENT = "osm_import_present"
+PRESENT_COLUMNS = ("osm_type", "osm_id", "place")
 STAGE_COLUMNS = ("osm_type", "osm_id", *COLUMN_FIELDS, "lon", "lat", "address")
 THEIRS_KEYS = (*COLUMN_FIELDS, "lon", "lat")
 TEXT_TYPES = ("choice", "text")
@@ -191,6 +195,11 @@ class ImportSummary:
     def places(self) -> int:
         return self.created + self.updated + self.unchanged + self.conflicts
 
+    def add_counts(self, other: "ImportSummary") -> None:
+        """Add the object counts of another summary (skipped objects and values: a chunk's tally)."""
+        for name in ("skipped", "unmapped_tags", "value_notes", "skipped_values", "by_status"):
+            getattr(self, name).update(getattr(other, name))
+
     def as_dict(self) -> dict:
         """JSON-ready counts (the audit event's details)."""
         return {
@@ -226,26 +235,66 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
     return summary
 
 
+@dataclass
+class Chunk:
+    """Records as the reading thread prepares them: each object once, counted, with its rows for PRESENT and, for a
+    place, for the staging table. The merging thread, which keeps PostgreSQL busy, then only copies and merges."""
+
+    entries: dict[tuple[str, int], OsmRecord]
+    # Records read, duplicates within the chunk included.
+    size: int
+    # What its objects add to the import's summary: skipped objects (duplicates within the chunk among them) and
+    # the values of its places.
+    tally: ImportSummary
+    present: list[tuple]
+    rows: list[tuple]
+
+    def __len__(self) -> int:
+        return self.size
+
+
 def _chunks(records: Iterable[OsmRecord]) -> Generator[Chunk, None, None]:
-    """The records in chunks, each with its staged row (None for a record that is skipped), made in the reading
-    thread."""
-    size, chunk = min(FIRST_BATCH, BATCH_SIZE), []
+    """The records in chunks, prepared in the reading thread."""
+    size, records_of_chunk = min(FIRST_BATCH, BATCH_SIZE), []
     for record in records:
-        chunk.append((record, None if record.skip is not None else _stage_row(record)))
-        if len(chunk) >= size:
-            yield chunk
-            size, chunk = min(size * 2, BATCH_SIZE), []
-    if chunk:
-        yield chunk
+        records_of_chunk.append(record)
+        if len(records_of_chunk) >= size:
+            yield _prepare(records_of_chunk)
+            size, records_of_chunk = min(size * 2, BATCH_SIZE), []
+    if records_of_chunk:
+        yield _prepare(records_of_chunk)
+
+
+def _prepare(records: list[OsmRecord]) -> Chunk:
+    """A chunk of records: a record whose object came before in the chunk is a duplicate."""
+    tally = ImportSummary(source="")
+    entries: dict[tuple[str, int], OsmRecord] = {}
+    for record in records:
+        if record.key in entries:
+            tally.skipped[DUPLICATE] += 1
+        else:
+            entries[record.key] = record
+    rows = []
+    for record in entries.values():
+        if record.skip is not None:
+            tally.skipped[record.skip] += 1
+            if record.skip == UNMAPPED and record.detail:
+                tally.unmapped_tags[record.detail] += 1
+        else:
+            _count_values(record, tally)
+            rows.append(_stage_row(record))
+    present = [(osm_type, osm_id, record.still_a_place) for (osm_type, osm_id), record in entries.items()]
+    return Chunk(entries, len(records), tally, present, rows)
 
 
 def _read_ahead(chunks: Generator[Chunk, None, None]) -> Iterator[Chunk]:
-    """The chunks, read by a thread of their own while the caller merges the one before.
+    """The chunks, read and prepared by a thread of their own while the caller merges the one before.
 
     Reading (pyosmium and Python) and merging (mostly PostgreSQL's work, in its own process, while this thread
     waits for it without the GIL) then overlap on two cores; at most READ_AHEAD chunks wait, so memory stays
-    bounded. The reader runs in a copy of the caller's context (the app context its messages are translated in);
-    its errors are raised here, and a progress callback given to read_places runs in it.
+    bounded. While it runs, the GIL changes hands every MERGE_SWITCH_INTERVAL. The reader runs in a copy of the
+    caller's context (the app context its messages are translated in); its errors are raised here, and a
+    progress callback given to read_places runs in it.
     """
     handoff: Queue = Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
@@ -272,6 +321,8 @@ def _read_ahead(chunks: Generator[Chunk, None, None]) -> Iterator[Chunk]:
 
     reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), name="osm-import-reader",
                               daemon=True)
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, MERGE_SWITCH_INTERVAL))
     reader.start()
     try:
         while True:
@@ -284,6 +335,7 @@ def _read_ahead(chunks: Generator[Chunk, None, None]) -> Iterator[Chunk]:
     finally:
         stop.set()  # a failed merge stops the reader after the chunk it is reading
         reader.join()
+        sys.setswitchinterval(switch_interval)
 
 
 @contextmanager
@@ -313,43 +365,24 @@ def _staging(session: Session) -> Iterator[None]:
 
 
 def _import_chunk(session: Session, chunk: Chunk, summary: ImportSummary) -> None:
-    """Note the chunk's objects as present, count its duplicates and skipped objects, merge its places.
+    """Note the chunk's objects as present, add its counts to the summary, merge its places.
 
-    An object that appears a second time in the file is a duplicate, whatever became of the first: found here
-    within the chunk, and by PRESENT's primary key across chunks. A file rarely has one (an extract lists each
-    object once), so the common chunk costs one COPY; one that meets an earlier chunk's object is sorted out
+    An object that appears a second time in the file is a duplicate, whatever became of the first: found within
+    the chunk by _prepare, and by PRESENT's primary key across chunks. A file rarely has one (an extract lists
+    each object once), so the common chunk costs one COPY; one that meets an earlier chunk's object is sorted out
     by EARLIER_SQL.
     """
-    unique: dict[tuple[str, int], tuple[OsmRecord, tuple | None]] = {}
-    for record, row in chunk:
-        if record.key in unique:
-            summary.skipped[DUPLICATE] += 1
-        else:
-            unique[record.key] = record, row
     try:
         with session.begin_nested():
-            _copy_present(session, unique)
+            _copy(session, PRESENT, PRESENT_COLUMNS, chunk.present)
     except psycopg.errors.UniqueViolation:
         earlier = set(session.execute(text(EARLIER_SQL), {
-            "types": [key[0] for key in unique], "ids": [key[1] for key in unique]}).tuples())
-        summary.skipped[DUPLICATE] += len(earlier)
-        unique = {key: entry for key, entry in unique.items() if key not in earlier}
-        _copy_present(session, unique)
-    rows = []
-    for record, row in unique.values():
-        if record.skip is not None:
-            summary.skipped[record.skip] += 1
-            if record.skip == UNMAPPED and record.detail:
-                summary.unmapped_tags[record.detail] += 1
-            continue
-        _count_values(record, summary)
-        rows.append(row)
-    _merge_rows(session, rows, summary)
-
-
-def _copy_present(session: Session, entries: dict[tuple[str, int], tuple[OsmRecord, tuple | None]]) -> None:
-    _copy(session, PRESENT, ("osm_type", "osm_id", "place"),
-          ((osm_type, osm_id, record.still_a_place) for (osm_type, osm_id), (record, _row) in entries.items()))
+            "types": [key[0] for key in chunk.entries], "ids": [key[1] for key in chunk.entries]}).tuples())
+        summary.skipped[DUPLICATE] += len(earlier) + chunk.tally.skipped[DUPLICATE]
+        chunk = _prepare([record for key, record in chunk.entries.items() if key not in earlier])
+        _copy(session, PRESENT, PRESENT_COLUMNS, chunk.present)
+    summary.add_counts(chunk.tally)
+    _merge_rows(session, chunk.rows, summary)
 
 
 def _count_values(record: OsmRecord, summary: ImportSummary) -> None:
