@@ -202,35 +202,47 @@ def test_objects_written_twice_are_duplicates_within_and_across_chunks(session, 
     places = [r.osm_id for r in read_places(extract) if r.osm_type == "node" and r.skip is None][:3]
     twice = _modified_extract(extract, tmp_path / "twice.osm.pbf", {}, {}, twice=set(places))
     monkeypatch.setattr(osm_import, "FIRST_BATCH", 1)  # every record its own chunk: the copy meets PRESENT's key
+    monkeypatch.setattr(osm_import, "CHUNK_SIZE", 1)
     monkeypatch.setattr(osm_import, "BATCH_SIZE", 1)
     reference, bulk = _both(session, twice)
     _assert_same(reference, bulk)
     assert bulk[0]["skipped"][DUPLICATE] == 3 and bulk[0]["created"] > 600
 
 
-def test_the_import_stages_in_chunks_of_bounded_size(session, extract, monkeypatch):
+def test_the_import_reads_in_small_chunks_and_merges_in_batches(session, extract, monkeypatch):
     reference = import_file(session, extract).as_dict()
     session.rollback()
     monkeypatch.setattr(osm_import, "FIRST_BATCH", 16)
-    monkeypatch.setattr(osm_import, "BATCH_SIZE", 100)
+    monkeypatch.setattr(osm_import, "CHUNK_SIZE", 50)
+    monkeypatch.setattr(osm_import, "BATCH_SIZE", 200)
     chunks: list[int] = []
-    real_import_chunk = osm_import._import_chunk
+    merges: list[tuple[int, int]] = []
+    real_import_chunk, real_merge = osm_import._import_chunk, osm_import._merge_staged
 
     def counting(session, chunk, summary, **options):
         chunks.append(len(chunk))
         real_import_chunk(session, chunk, summary, **options)
 
+    def merging(session, staged, summary):
+        merges.append((staged.rows, staged.batch))
+        real_merge(session, staged, summary)
+
     monkeypatch.setattr(osm_import, "_import_chunk", counting)
+    monkeypatch.setattr(osm_import, "_merge_staged", merging)
     summary = import_file(session, extract)
     assert summary.as_dict() == reference
-    # Chunks grow from FIRST_BATCH, never above BATCH_SIZE.
-    assert chunks[:4] == [16, 32, 64, 100] and max(chunks) == 100 and len(chunks) > 5
+    # Chunks (the records held in memory) grow from FIRST_BATCH, never above CHUNK_SIZE.
+    assert chunks[:3] == [16, 32, 50] and max(chunks) == 50 and len(chunks) > 5
+    # Merges grow from FIRST_BATCH to BATCH_SIZE staged places, each as soon as its batch is full.
+    batches = [batch for _rows, batch in merges]
+    assert batches[:5] == [16, 32, 64, 128, 200] and max(batches) == 200
+    assert all(batch <= rows < batch + 50 for rows, batch in merges[:-1])
 
 
 def test_reading_runs_ahead_of_merging_by_a_bounded_number_of_chunks(session, extract, monkeypatch):
     """The file is read in a thread of its own while chunks are merged; memory stays bounded all the same."""
     monkeypatch.setattr(osm_import, "FIRST_BATCH", 50)
-    monkeypatch.setattr(osm_import, "BATCH_SIZE", 50)
+    monkeypatch.setattr(osm_import, "CHUNK_SIZE", 50)
     read, ahead, threads = [0], [], set()
 
     def counted():
@@ -284,3 +296,25 @@ def test_each_staged_row_meets_the_places_by_an_index_lookup(session):
         for sql in (osm_import.CREATE_SQL, osm_import.CLASSIFY_SQL):
             plan = "\n".join(session.scalars(text(f"EXPLAIN {sql}"), {"now": utcnow(), **osm_import.CREATE_DEFAULTS}))
             assert "Index Scan using uq_places_osm_identity" in plan and "Join" not in plan, plan
+
+
+@pytest.mark.parametrize("path", ["import", "diff"])
+def test_text_that_copy_escapes_arrives_as_it_was(session, path):
+    """Staged rows travel in COPY's text format: a backslash, a literal \\N and quotes come through unchanged."""
+    from app.services.osm_reader import OsmRecord
+    from geo.osm_tags import place_values
+
+    names = ["Back\\slash \\N café", "\\", "Quote \" and ' ü 🦽", "\\t not a tab"]
+    records = [OsmRecord("node", 900_000 + number, place_values({
+        "name": name, "amenity": "cafe", "wheelchair": "yes", "addr:street": f"{name} street",
+        "wheelchair:description": f"{name}: step\\free"}), lon=9.52, lat=47.14 + number / 1000)
+        for number, name in enumerate(names)]
+    if path == "import":
+        osm_import.import_records(session, records, source="escapes", bbox=None)
+    else:
+        osm_import.merge_records(session, records, ImportSummary(source="escapes"))
+    places = session.scalars(select(Place).where(Place.osm_id >= 900_000).order_by(Place.osm_id)).all()
+    assert [p.name for p in places] == names
+    assert [p.address for p in places] == [{"street": f"{name} street"} for name in names]
+    assert [p.description for p in places] == [f"{name}: step\\free" for name in names]
+    assert [(p.osm_seen["lon"], p.osm_seen["lat"]) for p in places] == [(r.lon, r.lat) for r in records]

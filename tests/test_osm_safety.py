@@ -52,6 +52,7 @@ def test_broken_xml_is_refused_and_changes_nothing(session, imported_v1):
 
 def test_failure_after_writes_rolls_the_whole_import_back(session, imported_v1, monkeypatch):
     monkeypatch.setattr(osm_import, "BATCH_SIZE", 2)  # so places are written before the failure
+    monkeypatch.setattr(osm_import, "CHUNK_SIZE", 2)
 
     def records_then_failure():
         yield from read_places(DATA / "merge_v2.osm")

@@ -13,14 +13,15 @@ Objects gone from OSM are marked gone (never deleted) only when the caller says 
 made by the importer) is never marked gone: a `gone` correction goes to moderators instead.
 
 The bulk path: records are copied (COPY) in chunks into a temporary staging table and merged with a few
-set-based statements per chunk, so the cost per place is PostgreSQL's, the statement-level grid and statistics
-triggers write each chunk's deltas once, and Python holds a few chunks at a time. The file is read in a thread of
-its own while the chunk before is merged (_read_ahead). New places are inserted first, one index lookup per
-staged row; only a chunk that holds places seen before is then classified (OSM unchanged; changed), so a first
-import only inserts and a re-import of an unchanged file only compares. The statements cover the common cases
-exactly as the rules above say (new places with their first revision; OSM unchanged; OSM changed and the place
-untouched since the last import, with its revision); every other existing place (local changes, or an osm_seen
-written before a field existed) goes through merge_place, row by row, which files the conflicts.
+set-based statements per batch of staged rows, so the cost per place is PostgreSQL's, the statement-level grid and
+statistics triggers write each batch's deltas once, and Python holds a few small chunks at a time. The file is
+read in a thread of its own while the chunk before is staged and merged (_read_ahead). New places are inserted
+first, one index lookup per staged row; only a batch that holds places seen before is then classified (OSM
+unchanged; changed), so a first import only inserts and a re-import of an unchanged file only compares. The
+statements cover the common cases exactly as the rules above say (new places with their first revision; OSM
+unchanged; OSM changed and the place untouched since the last import, with its revision); every other existing
+place (local changes, or an osm_seen written before a field existed) goes through merge_place, row by row, which
+files the conflicts.
 
 The whole import runs in one savepoint of the caller's transaction: a corrupt file or any error leaves the
 database as it was. Imports are serialised with a transaction-scoped advisory lock.
@@ -53,12 +54,16 @@ from geo.fields import COLUMN_FIELDS, FIELDS, KINDS
 
 log = logging.getLogger(__name__)
 
-# Records per staged chunk, at most: bounds the import's memory. The first chunks are smaller (FIRST_BATCH,
-# doubling), so the first places are written early in a long import; later ones spread each statement's cost.
+# Staged rows per merge, at most: more spread each statement's cost. The first merges are smaller (FIRST_BATCH,
+# doubling), so the first places are written early in a long import.
 BATCH_SIZE = 10_000
 FIRST_BATCH = 500
+# Records per chunk the reader hands over (also from FIRST_BATCH, doubling), at most: bounds the import's memory,
+# since a chunk's records live until it is staged, a few chunks at a time. A chunk is staged at once and merged
+# with the next ones once BATCH_SIZE rows wait.
+CHUNK_SIZE = 2_000
 # Chunks read ahead of the one being merged (_read_ahead).
-READ_AHEAD = 1
+READ_AHEAD = 4
 # The GIL switch interval while the reader runs (seconds; Python's default is 0.005). The merging thread gives up
 # the GIL whenever it waits for PostgreSQL, and each time it is back it waits for the reader to hand it over:
 # at most this long, several times per chunk, while PostgreSQL idles.
@@ -161,6 +166,8 @@ WHERE p.id = s.place_id AND NOT s.address_same AND p.address IS DISTINCT FROM s.
 REMAINING_SQL = f"""
 SELECT s.place_id FROM {STAGE} s
 WHERE NOT s.seen_same AND (SELECT p.osm_seen FROM places p WHERE p.id = s.place_id) IS DISTINCT FROM {SEEN_SQL}"""
+# The staged rows of the places merge_place takes.
+THEIRS_SQL = f"SELECT {', '.join(STAGE_COLUMNS)} FROM {STAGE} WHERE place_id = ANY(:ids)"
 EARLIER_SQL = f"""
 SELECT k.osm_type, k.osm_id FROM {PRESENT} k
 JOIN unnest(CAST(:types AS text[]), CAST(:ids AS bigint[])) AS c(osm_type, osm_id)
@@ -226,8 +233,10 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
     session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
     started = utcnow()  # the places it creates or changes carry timestamps from this clock
     with session.begin_nested(), _staging(session):
+        staged = Staged()
         for chunk in _read_ahead(_chunks(records)):
-            _import_chunk(session, chunk, summary)
+            _import_chunk(session, chunk, summary, staged=staged)
+        _merge_staged(session, staged, summary)
         _handle_missing(session, bbox, mark_gone, summary)
         file_duplicates_since(session, started, summary)
         record_event(session, None, "import", details=summary.as_dict())
@@ -238,7 +247,8 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
 @dataclass
 class Chunk:
     """Records as the reading thread prepares them: each object once, counted, with its rows for PRESENT and, for a
-    place, for the staging table. The merging thread, which keeps PostgreSQL busy, then only copies and merges."""
+    place, for the staging table, already in COPY's text format. The merging thread, which keeps PostgreSQL busy,
+    then only copies and merges: one write per table and chunk, no Python per row."""
 
     entries: dict[tuple[str, int], OsmRecord]
     # Records read, duplicates within the chunk included.
@@ -246,8 +256,10 @@ class Chunk:
     # What its objects add to the import's summary: skipped objects (duplicates within the chunk among them) and
     # the values of its places.
     tally: ImportSummary
-    present: list[tuple]
-    rows: list[tuple]
+    present: bytes
+    # The staged rows of its places (STAGE_COLUMNS), and how many.
+    rows: bytes
+    places: int
 
     def __len__(self) -> int:
         return self.size
@@ -255,12 +267,12 @@ class Chunk:
 
 def _chunks(records: Iterable[OsmRecord]) -> Generator[Chunk, None, None]:
     """The records in chunks, prepared in the reading thread."""
-    size, records_of_chunk = min(FIRST_BATCH, BATCH_SIZE), []
+    size, records_of_chunk = min(FIRST_BATCH, CHUNK_SIZE), []
     for record in records:
         records_of_chunk.append(record)
         if len(records_of_chunk) >= size:
             yield _prepare(records_of_chunk)
-            size, records_of_chunk = min(size * 2, BATCH_SIZE), []
+            size, records_of_chunk = min(size * 2, CHUNK_SIZE), []
     if records_of_chunk:
         yield _prepare(records_of_chunk)
 
@@ -283,8 +295,8 @@ def _prepare(records: list[OsmRecord]) -> Chunk:
         else:
             _count_values(record, tally)
             rows.append(_stage_row(record))
-    present = [(osm_type, osm_id, record.still_a_place) for (osm_type, osm_id), record in entries.items()]
-    return Chunk(entries, len(records), tally, present, rows)
+    present = _copy_text((osm_type, osm_id, record.still_a_place) for (osm_type, osm_id), record in entries.items())
+    return Chunk(entries, len(records), tally, present, _copy_text(rows), len(rows))
 
 
 def _read_ahead(chunks: Generator[Chunk, None, None]) -> Iterator[Chunk]:
@@ -364,8 +376,17 @@ def _staging(session: Session) -> Iterator[None]:
     session.expire_all()
 
 
-def _import_chunk(session: Session, chunk: Chunk, summary: ImportSummary) -> None:
-    """Note the chunk's objects as present, add its counts to the summary, merge its places.
+@dataclass
+class Staged:
+    """The rows waiting in the staging table, and how many make the next merge."""
+
+    rows: int = 0
+    batch: int = field(default_factory=lambda: min(FIRST_BATCH, BATCH_SIZE))
+
+
+def _import_chunk(session: Session, chunk: Chunk, summary: ImportSummary, *, staged: Staged) -> None:
+    """Note the chunk's objects as present, add its counts to the summary, stage its places, and merge the staged
+    places once a batch of them waits.
 
     An object that appears a second time in the file is a duplicate, whatever became of the first: found within
     the chunk by _prepare, and by PRESENT's primary key across chunks. A file rarely has one (an extract lists
@@ -382,7 +403,11 @@ def _import_chunk(session: Session, chunk: Chunk, summary: ImportSummary) -> Non
         chunk = _prepare([record for key, record in chunk.entries.items() if key not in earlier])
         _copy(session, PRESENT, PRESENT_COLUMNS, chunk.present)
     summary.add_counts(chunk.tally)
-    _merge_rows(session, chunk.rows, summary)
+    if chunk.places:
+        _copy(session, STAGE, STAGE_COLUMNS, chunk.rows)
+        staged.rows += chunk.places
+    if staged.rows >= staged.batch:
+        _merge_staged(session, staged, summary)
 
 
 def _count_values(record: OsmRecord, summary: ImportSummary) -> None:
@@ -405,24 +430,48 @@ def _theirs(row: tuple) -> dict:
     return {**dict(zip(THEIRS_KEYS, row[2:-1], strict=True)), "gone": False}
 
 
-def _copy(session: Session, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-    """COPY rows into a table on the session's own connection, so they share its transaction."""
+# COPY's text format: a backslash, tab, newline or carriage return in a value is escaped; NULL is \N.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if value.__class__ is str:
+        return value.translate(COPY_ESCAPES)
+    if value.__class__ is bool:
+        return "t" if value else "f"
+    return repr(value)  # int, or float: repr is the shortest text that reads back as the same float
+
+
+def _copy_text(rows: Iterable[tuple]) -> bytes:
+    """Rows of str, int, float, bool and None in COPY's text format."""
+    return "".join(["\t".join(map(_copy_value, row)) + "\n" for row in rows]).encode()
+
+
+def _copy(session: Session, table: str, columns: tuple[str, ...], data: bytes) -> None:
+    """COPY rows in text format into a table on the session's own connection, so they share its transaction."""
     connection = session.connection().connection.driver_connection
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+        copy.write(data)
 
 
 def _merge_rows(session: Session, rows: list[tuple], summary: ImportSummary) -> None:
-    """Merge staged rows (one per place, no duplicates): set-based where the rules allow, else merge_place."""
-    if not rows:
+    """Stage and merge rows (one per place, no duplicates)."""
+    if rows:
+        _copy(session, STAGE, STAGE_COLUMNS, _copy_text(rows))
+        _merge_staged(session, Staged(rows=len(rows)), summary)
+
+
+def _merge_staged(session: Session, staged: Staged, summary: ImportSummary) -> None:
+    """Merge the staged rows: set-based where the rules allow, else merge_place; then empty the staging table."""
+    if not staged.rows:
         return
-    session.execute(text(f"TRUNCATE {STAGE}"))
-    _copy(session, STAGE, STAGE_COLUMNS, rows)
+    rows, staged.rows, staged.batch = staged.rows, 0, min(staged.batch * 2, BATCH_SIZE)
     now = utcnow()
     created = session.execute(text(CREATE_SQL), {"now": now, **CREATE_DEFAULTS}).rowcount
     updated, remaining = 0, []
-    if created < len(rows):
+    if created < rows:
         # Only the rows of places that existed before this chunk: the ones it just created come out as unchanged.
         session.execute(text(f"ANALYZE {STAGE}"))  # a temporary table has no statistics: the joins need them
         session.execute(text(CLASSIFY_SQL))
@@ -431,16 +480,16 @@ def _merge_rows(session: Session, rows: list[tuple], summary: ImportSummary) -> 
         remaining = list(session.scalars(text(REMAINING_SQL)))
     summary.created += created
     summary.updated += updated
-    summary.unchanged += len(rows) - created - updated - len(remaining)
-    if not remaining:
-        return
-    theirs = {(row[0], row[1]): row for row in rows}
-    places = session.scalars(select(Place).where(Place.id.in_(remaining)).order_by(Place.id).with_for_update()
-                             .execution_options(populate_existing=True))
-    for place in places:
-        outcome = merge_place(session, place, _theirs(theirs[place.osm_type, place.osm_id]), summary)
-        setattr(summary, outcome, getattr(summary, outcome) + 1)
-    session.flush()
+    summary.unchanged += rows - created - updated - len(remaining)
+    if remaining:
+        theirs = {(row[0], row[1]): row for row in session.execute(text(THEIRS_SQL), {"ids": remaining}).tuples()}
+        places = session.scalars(select(Place).where(Place.id.in_(remaining)).order_by(Place.id).with_for_update()
+                                 .execution_options(populate_existing=True))
+        for place in places:
+            outcome = merge_place(session, place, _theirs(theirs[place.osm_type, place.osm_id]), summary)
+            setattr(summary, outcome, getattr(summary, outcome) + 1)
+        session.flush()
+    session.execute(text(f"TRUNCATE {STAGE}"))
 
 
 def current_values(place: Place) -> dict:

@@ -53,7 +53,7 @@ class OsmFileError(AppError):
     code = "osm_file_unreadable"
 
 
-@dataclass
+@dataclass(slots=True)
 class OsmRecord:
     osm_type: str
     osm_id: int
