@@ -92,9 +92,10 @@ WHEELCHAIR_SYNONYMS = {"designated": "yes", "true": "yes", "partial": "limited",
 TOILETS_SYNONYMS = {"designated": "yes", "true": "yes", "false": "no"}
 
 
-@dataclass
+@dataclass(slots=True)
 class OsmPlaceValues:
-    """The StepFree values one OSM object carries, and notes on what had to be mapped or dropped."""
+    """The StepFree values one OSM object carries, and notes on what had to be mapped or dropped (slots: an import
+    holds a few chunks of them at a time, and their memory is the import's)."""
 
     name: str | None
     category: str | None
