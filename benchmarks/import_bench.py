@@ -5,7 +5,8 @@
 
 The server comes from STEPFREE_BENCH_SERVER_URL, else STEPFREE_TEST_SERVER_URL, else DATABASE_URL. Each file is
 imported into its own throwaway database (created with the migrations, dropped at the end). Every measured run
-is a child process, so its peak RSS (VmHWM) is its own. Per file, --repeat runs of each:
+is a child process, so its peak RSS (VmHWM) and peak anonymous memory (RssAnon, sampled; AnonymousPeak says
+why both) are its own. Per file, --repeat runs of each:
 
 - read:      pyosmium iterating over every object of the file in Python (the baseline);
 - import:    the first import into an empty database, all that `flask osm import` runs before its commit
@@ -31,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -55,12 +57,41 @@ REVISION_COLUMNS = "place_id, version, source, before, after, created_at"
 DEFAULT_FILE = ROOT / ".." / "shared" / "data" / "osm" / "liechtenstein-2013-08-03.osm.pbf"
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size (VmHWM), in MB."""
+def status_mb(field: str) -> float:
+    """A size from /proc/self/status (VmHWM, RssAnon, ...), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (VmHWM), in MB."""
+    return status_mb("VmHWM")
+
+
+class AnonymousPeak:
+    """The highest anonymous resident memory (RssAnon) of this process, sampled every 10 ms by a thread.
+
+    VmHWM also counts file-backed pages: those of the node location index, which the import writes through a
+    memory map (16 bytes a node) and the kernel evicts like any page cache. RssAnon is the memory the process
+    itself holds: Python's objects, pyosmium's buffers and the database driver's.
+    """
+
+    def __init__(self) -> None:
+        self.peak = status_mb("RssAnon")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, status_mb("RssAnon"))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, status_mb("RssAnon"))
 
 
 def child(operation: str, path: Path, url: str, change: Path | None = None) -> dict:
@@ -69,6 +100,7 @@ def child(operation: str, path: Path, url: str, change: Path | None = None) -> d
     An import or re-import runs what `flask osm import` runs (app/cli/osm.py), with the time of its first pass
     (the candidate count) apart.
     """
+    anonymous = AnonymousPeak()
     started = time.perf_counter()
     result: dict = {}
     if operation == "read":
@@ -92,7 +124,8 @@ def child(operation: str, path: Path, url: str, change: Path | None = None) -> d
                     session.rollback()  # leave the database as it was for the next run
                     pending.discard()
         engine.dispose()
-    return {**result, "seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb(), "count": places}
+    return {**result, "seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb(),
+            "anonymous_mb": anonymous.stop(), "count": places}
 
 
 def node_index(path: Path) -> Path:
@@ -182,13 +215,17 @@ def _spread(values: list[float], unit: str = "", digits: int = 2) -> str:
     return f"{statistics.median(values):8.{digits}f}{unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
+def _memory(runs: list[dict]) -> str:
+    return (f"peak RSS {_spread([r['rss_mb'] for r in runs], ' MB', 0)}, "
+            f"anonymous {_spread([r['anonymous_mb'] for r in runs], ' MB', 0)}")
+
+
 def report(path: Path, runs: dict) -> str:
     """Medians and ranges, each run next to the read made just before it (and to the floor)."""
     objects, places = runs["read"][0]["count"], runs["import"][0]["count"]
     lines = [f"{path.name}: {objects:,} OSM objects, {places:,} places"]
     reads = [r["seconds"] for r in runs["read"]]
-    lines.append(f"  {'pyosmium read':22} {_spread(reads, ' s')}  peak RSS "
-                 f"{_spread([r['rss_mb'] for r in runs['read']], ' MB')}")
+    lines.append(f"  {'pyosmium read':22} {_spread(reads, ' s')}  {_memory(runs['read'])}")
     first_reads = reads[:len(runs["import"])]
     rows = [("first import", [r["seconds"] for r in runs["import"]], first_reads, runs["import"]),
             ("  of which first pass", [r["index_seconds"] for r in runs["import"]], first_reads, runs["import"]),
@@ -197,7 +234,7 @@ def report(path: Path, runs: dict) -> str:
         ratios = [s / b for s, b in zip(seconds, baseline, strict=True)]
         line = f"  {label:22} {_spread(seconds, ' s')}  {_spread(ratios, 'x')} the read"
         if not label.startswith(" "):
-            line += f"  peak RSS {_spread([r['rss_mb'] for r in measured], ' MB')}"
+            line += f"  {_memory(measured)}"
         if runs["floor"] and label == "first import":
             for key, what in (("seconds", "the COPY floor"), ("with_revisions", "the floor with revisions")):
                 floors = [r[key] for r in runs["floor"]]
@@ -213,7 +250,7 @@ def report(path: Path, runs: dict) -> str:
         ratios = [s / b for s, b in zip(seconds, change_reads, strict=True)]
         lines.append(f"  {'pyosmium read of .osc':22} {_spread(change_reads, ' s', 3)}")
         lines.append(f"  {'diff (read + apply)':22} {_spread(seconds, ' s', 3)}  {_spread(ratios, 'x')} the .osc read  "
-                     f"peak RSS {_spread([r['rss_mb'] for r in runs['diff']], ' MB')}  "
+                     f"{_memory(runs['diff'])}  "
                      f"({runs['diff'][0]['count']:,} places changed or checked)")
     return "\n".join(lines)
 
@@ -256,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             runs = measure(path, repeat, floor, diff)
             sys.stdout.write(report(path, runs) + "\n\n")
             sys.stdout.flush()
-            peaks.append(f"{path.name} {statistics.median(r['rss_mb'] for r in runs['import']):.0f} MB")
+            peaks.append(f"{path.name} {statistics.median(r['rss_mb'] for r in runs['import']):.0f} MB "
+                         f"(anonymous {statistics.median(r['anonymous_mb'] for r in runs['import']):.0f} MB)")
         sys.stdout.write("first import peak RSS (median): " + ", ".join(peaks) + "\n")
     return 0
 
