@@ -34,13 +34,18 @@ def get_place(session: Session, place_id: int, *, for_update: bool = False) -> P
     return place
 
 
+def created_columns(values: dict) -> dict:
+    """A new place's columns from its values: an empty or missing value is the field's default."""
+    # `in (None, "")`, not `or`: a detail of 0 (no steps) is a value, not a missing one.
+    return {key: FIELDS[key].default if values.get(key) in (None, "") else values[key] for key in COLUMN_FIELDS}
+
+
 def create_place(session: Session, values: dict, *, source: str, revision_source: str, actor: User | None = None,
                  submission_id: int | None = None, osm_type: str | None = None, osm_id: int | None = None,
                  osm_seen: dict | None = None, address: dict | None = None) -> Place:
     """Insert a place at version 1 with its first revision (`address`: OSM's addr:* tags, not a revision field)."""
     now = utcnow()
-    # `is None`, not `or`: a detail of 0 (no steps) is a value, not a missing one.
-    columns = {key: FIELDS[key].default if values.get(key) in (None, "") else values[key] for key in COLUMN_FIELDS}
+    columns = created_columns(values)
     place = Place(
         geom=from_shape(Point(values["lon"], values["lat"]), srid=4326), **columns, address=address, source=source,
         osm_type=osm_type, osm_id=osm_id, osm_seen=osm_seen, version=1, created_at=now, updated_at=now,
