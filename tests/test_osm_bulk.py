@@ -318,3 +318,22 @@ def test_text_that_copy_escapes_arrives_as_it_was(session, path):
     assert [p.address for p in places] == [{"street": f"{name} street"} for name in names]
     assert [p.description for p in places] == [f"{name}: step\\free" for name in names]
     assert [(p.osm_seen["lon"], p.osm_seen["lat"]) for p in places] == [(r.lon, r.lat) for r in records]
+
+
+def test_only_an_import_into_a_database_without_osm_places_skips_the_lookup(session, extract, monkeypatch):
+    """A first import inserts every staged row without looking it up (CREATE_ALL_SQL); any later one looks."""
+    create_place(session, {"name": "Volunteer café", "category": "food", "lon": 9.52, "lat": 47.14},
+                 source="volunteer", revision_source="moderation")
+    firsts: list[bool] = []
+    real_merge = osm_import._merge_staged
+
+    def merging(session, staged, summary):
+        firsts.append(staged.first)
+        real_merge(session, staged, summary)
+
+    monkeypatch.setattr(osm_import, "_merge_staged", merging)
+    created = import_file(session, extract).created
+    assert created > 600 and set(firsts) == {True}
+    firsts.clear()
+    again = import_file(session, extract)
+    assert again.created == 0 and again.unchanged == created and set(firsts) == {False}

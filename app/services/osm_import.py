@@ -114,19 +114,21 @@ UPDATE {STAGE} s SET (place_id, seen_same, address_same) = (
 # snapshot (a revision's `after`) is what OSM said (osm_seen) plus `hidden`, since its columns are the staged
 # values: a jsonb_build_object of its columns cost PostgreSQL about 10 µs a place, half what a COPY of the whole
 # row costs. A scalar subquery, not NOT EXISTS: the planner turns that into an anti-join, and with stale
-# statistics into a rescan of every place this import wrote, per staged row.
-CREATE_SQL = f"""
+# statistics into a rescan of every place this import wrote, per staged row. CREATE_ALL_SQL, without the lookup,
+# is for an import that started with no OSM place at all (Staged.first): all its staged rows are new.
+CREATE_ALL_SQL = f"""
 WITH created AS (
     INSERT INTO places (geom, {', '.join(COLUMN_FIELDS)}, address, source, osm_type, osm_id, osm_seen, version,
                         created_at, updated_at)
     SELECT ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), {', '.join(f's.{k}' for k in COLUMN_FIELDS)},
            s.address, 'osm', s.osm_type, s.osm_id, {SEEN_SQL}, 1, :now, :now
     FROM {STAGE} s
-    WHERE (SELECT p.id FROM places p WHERE {MATCH}) IS NULL
     RETURNING id, osm_seen || jsonb_build_object('hidden', false) AS after
 )
 INSERT INTO revisions (place_id, version, source, before, after)
 SELECT id, 1, 'import', CAST('{{}}' AS jsonb), after FROM created"""
+CREATE_SQL = CREATE_ALL_SQL.replace(f"FROM {STAGE} s\n",
+                                    f"FROM {STAGE} s\n    WHERE (SELECT p.id FROM places p WHERE {MATCH}) IS NULL\n")
 # OSM changed and the place is as the last import left it (ours == base): theirs is the new value of every field,
 # and the revision records the fields that differ. The row lock re-checks the condition against a concurrent
 # commit, so a change that lands meanwhile sends the place to merge_place instead.
@@ -225,7 +227,7 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
     session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
     started = utcnow()  # the places it creates or changes carry timestamps from this clock
     with session.begin_nested(), _staging(session):
-        staged = Staged()
+        staged = Staged(first=not session.scalar(select(exists().where(Place.osm_type.is_not(None)))))
         for chunk in _read_ahead(_chunks(records)):
             _import_chunk(session, chunk, summary, staged=staged)
         _merge_staged(session, staged, summary)
@@ -374,6 +376,9 @@ class Staged:
 
     rows: int = 0
     batch: int = field(default_factory=lambda: min(FIRST_BATCH, BATCH_SIZE))
+    # No place had an OSM identity when the import started (it holds IMPORT_LOCK_KEY, and only imports give
+    # places one), and PRESENT lets each object through once: every staged row is a new place.
+    first: bool = False
 
 
 def _import_chunk(session: Session, chunk: Chunk, summary: ImportSummary, *, staged: Staged) -> None:
@@ -457,7 +462,7 @@ def _merge_staged(session: Session, staged: Staged, summary: ImportSummary) -> N
         return
     rows, staged.rows, staged.batch = staged.rows, 0, min(staged.batch * 2, BATCH_SIZE)
     now = utcnow()
-    created = session.execute(text(CREATE_SQL), {"now": now}).rowcount
+    created = session.execute(text(CREATE_ALL_SQL if staged.first else CREATE_SQL), {"now": now}).rowcount
     updated, remaining = 0, []
     if created < rows:
         # Only the rows of places that existed before this chunk: the ones it just created come out as unchanged.
