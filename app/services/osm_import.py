@@ -379,6 +379,8 @@ class Staged:
     # No place had an OSM identity when the import started (it holds IMPORT_LOCK_KEY, and only imports give
     # places one), and PRESENT lets each object through once: every staged row is a new place.
     first: bool = False
+    # Whether places has been analysed since this import's first places were written (_analyse_places).
+    analysed: bool = False
 
 
 def _import_chunk(session: Session, chunk: Chunk, summary: ImportSummary, *, staged: Staged) -> None:
@@ -463,6 +465,9 @@ def _merge_staged(session: Session, staged: Staged, summary: ImportSummary) -> N
     rows, staged.rows, staged.batch = staged.rows, 0, min(staged.batch * 2, BATCH_SIZE)
     now = utcnow()
     created = session.execute(text(CREATE_ALL_SQL if staged.first else CREATE_SQL), {"now": now}).rowcount
+    if created and not staged.analysed:
+        _analyse_places(session)
+        staged.analysed = True
     updated, remaining = 0, []
     if created < rows:
         # Only the rows of places that existed before this chunk: the ones it just created come out as unchanged.
@@ -484,6 +489,18 @@ def _merge_staged(session: Session, staged: Staged, summary: ImportSummary) -> N
             setattr(summary, outcome, getattr(summary, outcome) + 1)
         session.flush()
     session.execute(text(f"TRUNCATE {STAGE}"))
+
+
+def _analyse_places(session: Session) -> None:
+    """ANALYZE places once the import has written its first places (ANALYZE counts the rows its own transaction
+    inserted).
+
+    Each revision's foreign key is checked with a query the server plans once per session and then keeps. If
+    places looked empty when it was planned (a table emptied and vacuumed, whose primary key index is still large),
+    the kept plan scans the whole table for every revision: a first import of 500,000 places took 12 minutes
+    instead of 30 s. New statistics make the server plan that check again, as an index lookup.
+    """
+    session.execute(text("ANALYZE places"))
 
 
 def current_values(place: Place) -> dict:
