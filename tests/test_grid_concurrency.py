@@ -14,8 +14,9 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app.db import get_session
 from app.extensions import csrf
@@ -47,13 +48,18 @@ def committed(engine):
 
 @pytest.fixture
 def sessions(engine):
-    """sessions(n): n sessions, each on its own connection, all on one statistics shard (pg_backend_pid() % 8)."""
+    """sessions(n): n sessions, each on its own connection, all on one statistics shard (pg_backend_pid() % 8).
+
+    Up to 8 * (n - 1) + 1 connections are opened to find them (backends' pids often come in sequence): more than
+    the shared engine's pool holds, so these come from an engine without a pool.
+    """
+    unpooled = create_engine(engine.url, poolclass=NullPool)
     opened, spare = [], []
 
     def open_sessions(n: int) -> list[Session]:
         by_shard: dict[int, list] = {}
         while not any(len(conns) >= n for conns in by_shard.values()):
-            conn = engine.connect()
+            conn = unpooled.connect()
             shard = conn.scalar(text("SELECT pg_backend_pid() % :shards"), {"shards": STATS_SHARDS})
             conn.commit()
             by_shard.setdefault(shard, []).append(conn)
@@ -65,6 +71,7 @@ def sessions(engine):
     yield open_sessions
     for conn in opened + spare:
         conn.close()
+    unpooled.dispose()
 
 
 def _place_values(lon: float, lat: float, category: str = "food", wheelchair: str = "yes") -> dict:
