@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, ValidationError
 from app.models import ModerationEvent, Place, Revision, Submission
+from app.models.base import utcnow
 from app.services import moderation, reverts
 from app.services.duplicates import file_possible_duplicates, merge
 from app.services.osm_import import import_file
@@ -243,6 +244,27 @@ def test_merge_by_post_shows_the_merged_place(client, session, app, moderator):
     session.commit()
     refused = _post(client, f"/moderate/submissions/{other.id}/approve")
     assert refused.status_code == 400 and "merging the two places" in refused.get_data(as_text=True)
+
+
+def test_a_merged_place_sends_visitors_and_the_api_to_the_place_it_lives_on_in(client, session, app, auth):
+    volunteer, osm, item = _filed_committed(session, app)
+    auth.login_as("moderator")
+    assert _post(client, f"/moderate/submissions/{item.id}/merge").status_code == 303
+    # The moderator still sees the merged place's own page, with its history.
+    assert 'id="merged-into"' in client.get(f"/places/{volunteer.id}").get_data(as_text=True)
+    auth.logout()
+    page = client.get(f"/places/{volunteer.id}")
+    assert page.status_code == 302 and page.location.endswith(f"/places/{osm.id}")
+    api = client.get(f"/api/places/{volunteer.id}")
+    assert api.status_code == 302 and api.location.endswith(f"/api/places/{osm.id}")
+    assert client.get(api.location).get_json()["properties"]["name"] == "Cafe Loewen"
+    # A place that never existed, or one merged into a place that is gone since, is still not found.
+    assert client.get("/places/987654321").status_code == 404
+    with app.app_context():
+        session.get(Place, osm.id).gone_at = utcnow()
+        session.commit()
+    assert client.get(f"/places/{volunteer.id}").status_code == 404
+    assert client.get(f"/api/places/{volunteer.id}").status_code == 404
 
 
 def test_reject_by_post_keeps_both_and_never_files_again(client, session, app, moderator):

@@ -7,7 +7,7 @@ below, is this API's CSRF protection, so it works for clients without a session 
 
 import json
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -31,6 +31,7 @@ from app.params import (
 )
 from app.photos import photo_store
 from app.policy import current_policy
+from app.queries import duplicates as duplicate_queries
 from app.queries import export as export_queries
 from app.queries import map as map_queries
 from app.services import photos, submissions
@@ -140,6 +141,9 @@ def place(place_id: int):
     session = get_session()
     found = export_queries.place_feature(session, place_id)
     if found is None:
+        if (into := duplicate_queries.surviving_place(session, place_id)) is not None:
+            # A merged duplicate: a link or bookmark to it reaches the place it was merged into.
+            return redirect(url_for(".place", place_id=into.id), 302)
         raise NotFound(_("There is no place %(id)s.", id=place_id), "place_id")
     version, text = found
     feature = json.loads(text)

@@ -8,6 +8,7 @@ from app.blueprints.api import limited
 from app.db import get_session
 from app.device import current_submitter
 from app.errors import NotFound
+from app.queries import duplicates as duplicate_queries
 from app.queries.history import get_visible_place, list_revisions
 from app.services import photos, submissions
 from app.timefmt import ago
@@ -23,6 +24,9 @@ bp.add_app_template_filter(ago, "ago")
 def show(place_id: int):
     session = get_session()
     is_moderator = current_user.is_authenticated and current_user.is_moderator
+    if not is_moderator and (into := duplicate_queries.surviving_place(session, place_id)) is not None:
+        # A merged duplicate lives on in the place it was merged into; moderators see its own page and history.
+        return redirect(url_for(".show", place_id=into.id), 302)
     place = get_visible_place(session, place_id, include_unpublished=is_moderator)
     return render_template("places/show.html", place=place, values=place.snapshot(),
                            history=list_revisions(session, place.id), is_moderator=is_moderator,

@@ -31,3 +31,15 @@ def duplicate_pair(session: Session, submission: Submission) -> DuplicatePair | 
 def merged_into(session: Session, place: Place) -> Place | None:
     """The place a merged place was folded into."""
     return session.get(Place, place.merged_into_id) if place.merged_into_id is not None else None
+
+
+def surviving_place(session: Session, place_id: int) -> Place | None:
+    """For a place merged into another (and that one perhaps into a third): the published place it lives on in.
+    None for a place that was not merged, or whose last successor is hidden or gone too."""
+    place, seen = session.get(Place, place_id), {place_id}
+    if place is None or place.merged_into_id is None:
+        return None
+    while place.merged_into_id is not None and place.merged_into_id not in seen:
+        seen.add(place.merged_into_id)
+        place = session.get(Place, place.merged_into_id)
+    return place if place.is_published else None
