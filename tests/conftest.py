@@ -11,10 +11,12 @@ import tempfile
 import uuid
 from contextlib import contextmanager
 
+import psycopg.errors
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -225,15 +227,26 @@ def temp_cluster():
         cluster.remove()
 
 
+def empty_tables(engine, attempts: int = 5) -> None:
+    """TRUNCATE every table, again if a request the browser left behind deadlocked with it (TRUNCATE locks the
+    tables one by one, and a server thread may still read two of them in the other order)."""
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as error:
+            if not isinstance(error.orig, psycopg.errors.DeadlockDetected) or attempt == attempts - 1:
+                raise
+
+
 @pytest.fixture
 def live_db(live_app, live_server):
     """A session on the live server's database, committing for real, on empty tables."""
     engine = live_app.extensions["stepfree_db"].engine
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    empty_tables(engine)
     with live_app.app_context():
         limiter.reset()
     with Session(engine, expire_on_commit=False) as session:
         yield session
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    empty_tables(engine)
