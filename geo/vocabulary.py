@@ -63,7 +63,8 @@ ACTION_LABELS = {
     "ban": N_("Banned"), "unban": N_("Lifted a ban"), "role_change": N_("Changed a role"),
     "auto_approve": N_("Saved at once (trusted volunteer)"), "import": N_("Imported from OpenStreetMap"),
     "import_conflict": N_("Import conflict"), "reopen": N_("Reopened by votes"), "remove_photo": N_("Removed a photo"),
-    "merge": N_("Merged a duplicate"),
+    "merge": N_("Merged a duplicate"), "hold_upstream": N_("Held back from OpenStreetMap"),
+    "release_upstream": N_("Released for OpenStreetMap"),
 }
 ROLE_LABELS = {"volunteer": N_("Volunteer"), "organiser": N_("Organiser"), "moderator": N_("Moderator"),
                "admin": N_("Administrator")}

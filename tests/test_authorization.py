@@ -53,7 +53,7 @@ def test_authorization_by_role_over_every_route(app, client, session, auth, role
         photo = submit_photo(session, Submitter(device_hash=hash_device_token("authz")), place.id, camera_jpeg(),
                              {"subject": "entrance", "licence": "CC0-1.0"}, app.extensions["photo_store"])
         session.commit()
-    ids = {"submission_id": submission.id, "place_id": place.id, "user_id": target.id,
+    ids = {"submission_id": submission.id, "place_id": place.id, "held_place_id": place.id, "user_id": target.id,
            "photo_id": photo.proposed["photo_id"]}
     if role != "anonymous":
         auth.login_as(role)

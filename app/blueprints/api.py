@@ -31,6 +31,7 @@ from app.params import (
 )
 from app.photos import photo_store
 from app.policy import current_policy
+from app.queries import changes as changes_queries
 from app.queries import duplicates as duplicate_queries
 from app.queries import export as export_queries
 from app.queries import map as map_queries
@@ -39,6 +40,7 @@ from app.urls import external_url
 from geo import suggest
 from geo.categories import CATEGORY_BY_KEY
 from geo.fields import DEPRECATED_ALIASES, DETAIL_FIELDS, Kind
+from geo.geojson import LICENSE, LICENSE_URL, attribution
 from geo.vocabulary import TOILETS_LABELS, WHEELCHAIR_LABELS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -114,6 +116,22 @@ def places():
                        "numberReturned": found.count, "bbox": list(box.as_tuple())})
     body = head[:-1] + ', "features": [' + found.joined + "]}"
     return Response(body, mimetype="application/geo+json")
+
+
+@bp.get("/changes")
+def changes():
+    """The change feed (app/queries/changes.py), with the exports' attribution."""
+    cursor = changes_queries.parse_cursor(request.args.get("since"))
+    limit = int_param(request.args, "limit", default=changes_queries.CHANGES_LIMIT_DEFAULT,
+                      maximum=changes_queries.CHANGES_LIMIT_MAX)
+    page = changes_queries.changes_since(get_session(), cursor, limit)
+    body = {"type": "FeatureCollection", "attribution": attribution(True), "license": LICENSE,
+            "license_url": LICENSE_URL, "next": page.next_cursor, "more": page.more,
+            "features": [change.feature for change in page.changes]}
+    response = Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/geo+json")
+    response.headers["Link"] = f'<{url_for("api.changes", since=page.next_cursor, limit=limit)}>; rel="next"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/places/search")

@@ -5,8 +5,10 @@ what the API accepts. Rules JSON Schema cannot state (a bbox's minimum ≤ maxim
 counting as not given) are written in the descriptions.
 """
 
+from app.models.changes import CHANGE_ACTIONS
 from app.models.submissions import SUBMISSION_KINDS, SUBMISSION_STATES
 from app.params import INT4_MAX, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_Q_MAX, SEARCH_Q_MIN
+from app.queries.changes import CHANGES_LIMIT_DEFAULT, CHANGES_LIMIT_MAX, CURSOR_PATTERN
 from app.queries.check import CHECK_LIMIT_MAX
 from app.queries.map import CLUSTER_SPAN, MAX_CLUSTERS
 from geo.categories import CATEGORY_KEYS
@@ -189,6 +191,29 @@ def _schemas(limit_max: int) -> dict:
                 "numberReturned": count,
                 "bbox": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
                 "features": {"type": "array", "items": {"oneOf": [_ref("PlaceFeature"), _ref("ClusterFeature")]}},
+            },
+        },
+        "ChangePage": {
+            "type": "object", "required": ["type", "features", "next", "more", "attribution", "license"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "maxItems": CHANGES_LIMIT_MAX, "items": {
+                    "type": "object", "required": ["type", "id", "geometry", "properties"],
+                    "description": "A change, in order. created, changed, restored: the place as it is now (a "
+                                   "full feature, as the exports have it). hidden, gone: the place's id only, "
+                                   "geometry null: remove it.",
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]}, "id": place_id,
+                        "geometry": {**point, "nullable": True},
+                        "properties": {"type": "object", "required": ["action", "changed_at"], "properties": {
+                            "action": {"type": "string", "enum": list(CHANGE_ACTIONS)},
+                            "changed_at": {"type": "string", "format": "date-time"}}},
+                    }}},
+                "next": {"type": "string", "pattern": CURSOR_PATTERN,
+                         "description": "The cursor to ask with next (since=...); the same cursor when nothing "
+                                        "new has committed."},
+                "more": {"type": "boolean", "description": "Whether more changes wait right now."},
+                "attribution": {"type": "string"}, "license": {"type": "string"},
             },
         },
         "SearchResult": {
@@ -618,6 +643,26 @@ def openapi_document(server_url: str, *, limit_max: int, default_limit: int,
                     "responses": {"201": {"description": "The vote and the change's counts.",
                                           "content": {JSON: {"schema": _ref("VoteResult")}}},
                                   **_errors("400", "403", "404", "413", "415", "429")},
+                },
+            },
+            "/changes": {
+                "get": {
+                    "operationId": "changes", "tags": ["places"],
+                    "summary": "Every place created, changed, hidden, gone or restored since a cursor",
+                    "description": "Poll with the `next` of the previous answer. Changes come in an order that no "
+                                   "later commit can overtake (a change committing late is never skipped), and "
+                                   "cursors stay valid across server restarts. Start from nothing (no `since`) "
+                                   "to receive every published place as `created`.",
+                    "parameters": [
+                        _query("since", "A cursor from an earlier answer's `next`; none: from the beginning.",
+                               {"type": "string", "pattern": CURSOR_PATTERN}),
+                        _query("limit", "At most this many changes.",
+                               {"type": "integer", "minimum": 1, "maximum": CHANGES_LIMIT_MAX,
+                                "default": CHANGES_LIMIT_DEFAULT}),
+                    ],
+                    "responses": {"200": {"description": "A page of changes, oldest first.",
+                                          "content": {GEOJSON: {"schema": _ref("ChangePage")}}},
+                                  **_errors("400")},
                 },
             },
             "/openapi.json": {

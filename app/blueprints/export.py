@@ -1,5 +1,7 @@
 """Downloads of the published places: a streamed GeoJSON FeatureCollection, a line-delimited variant, the data page."""
 
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, json, render_template, request
@@ -7,13 +9,16 @@ from flask_babel import gettext as _
 
 from app.db import get_session
 from app.errors import AppError, ValidationError, error_response
-from app.params import place_filters
+from app.i18n import place_label
+from app.params import bbox_param, place_filters
+from app.queries import changes as changes_queries
 from app.queries.export import PROFILES, PlaceFilters, open_export, snapshot_bind
 from app.services.osm_replication import freshness
+from app.urls import external_url
 from geo.categories import CATEGORIES
 from geo.fields import DEPRECATED_ALIASES, DETAIL_PROPERTIES, MAP_PROPERTIES, PUBLIC_FIELDS, RECORD_MEANINGS
-from geo.geojson import LICENSE_URL, OSM_ATTRIBUTION
-from geo.vocabulary import WHEELCHAIR_VALUES
+from geo.geojson import LICENSE_URL, OSM_ATTRIBUTION, attribution, iso_utc
+from geo.vocabulary import WHEELCHAIR_LABELS, WHEELCHAIR_VALUES
 
 bp = Blueprint("export", __name__)
 
@@ -21,6 +26,10 @@ FEATURE_COUNT_HEADER = "X-Feature-Count"
 # The /data form's fields, which a download's parameters come from.
 DATA_FORM_FIELDS = ("bbox", "wheelchair", "category", "updated_since")
 DEFAULT_PROFILE = "osm"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+ATOM_ENTRIES = 50
+# An Atom feed is for a town or a region, not the world: its entries would be gone before anyone read them.
+ATOM_MAX_SPAN = 5.0
 
 FORMATS = {
     # kind: (media type, file extension)
@@ -50,6 +59,44 @@ def places_geojson():
 @bp.get("/export/places.geojsonl")
 def places_geojsonl():
     return _download("geojsonl")
+
+
+@bp.get("/data/changes.atom")
+def changes_atom():
+    """The latest changes in an area as an Atom feed, for people's feed readers (data users: /api/changes)."""
+    box = bbox_param(request.args, required=True, max_span=ATOM_MAX_SPAN)
+    changes = changes_queries.latest_in_area(get_session(), box.as_tuple(), ATOM_ENTRIES)
+    area = ",".join(f"{v:g}" for v in box.as_tuple())
+    feed = ET.Element("feed", xmlns=ATOM_NS)
+    ET.SubElement(feed, "title").text = _("StepFree: accessibility changes in %(area)s", area=area)
+    ET.SubElement(feed, "id").text = external_url("export.changes_atom", bbox=area)
+    ET.SubElement(feed, "link", rel="self", href=external_url("export.changes_atom", bbox=area))
+    ET.SubElement(feed, "link", rel="alternate", href=external_url("pages.index"))
+    ET.SubElement(feed, "updated").text = iso_utc(changes[0].changed_at if changes else datetime.now(UTC))
+    ET.SubElement(feed, "rights").text = attribution(True)
+    ET.SubElement(ET.SubElement(feed, "author"), "name").text = _("StepFree contributors")
+    for change in changes:
+        entry = ET.SubElement(feed, "entry")
+        ET.SubElement(entry, "title").text = _atom_title(change)
+        ET.SubElement(entry, "id").text = f"{external_url('api.changes')}#{change.change_id}"
+        ET.SubElement(entry, "updated").text = iso_utc(change.changed_at)
+        if change.published:
+            ET.SubElement(entry, "link", rel="alternate",
+                          href=external_url("place_pages.show", place_id=change.place_id))
+    body = ET.tostring(feed, encoding="unicode", xml_declaration=True)
+    return Response(body, mimetype="application/atom+xml", headers={"Cache-Control": "public, max-age=60"})
+
+
+def _atom_title(change) -> str:
+    if not change.published:
+        return _("A place was removed from the map")
+    place = place_label(change.name, change.category)
+    status = _(WHEELCHAIR_LABELS[change.wheelchair])
+    if change.action == "created":
+        return _("New: %(place)s (wheelchair: %(status)s)", place=place, status=status)
+    if change.action == "restored":
+        return _("Back on the map: %(place)s (wheelchair: %(status)s)", place=place, status=status)
+    return _("Changed: %(place)s (wheelchair: %(status)s)", place=place, status=status)
 
 
 @bp.get("/data")

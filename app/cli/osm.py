@@ -2,6 +2,7 @@
 into StepFree and keep them fresh, keeping local knowledge."""
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -12,6 +13,13 @@ from flask_babel import ngettext
 
 from app.cli import in_default_locale
 from app.db import get_session
+from app.queries.osm_upstream import (
+    CONFLICT_REASONS,
+    offered,
+    upstream_items,
+    write_maproulette_file,
+    write_osmchange_file,
+)
 from app.services import grid, osm_diff, osm_reader
 from app.services.osm_diff import OsmChangeError, apply_change, read_change
 from app.services.osm_import import ImportSummary
@@ -127,6 +135,37 @@ def replicate_command(source: str, start_sequence: int | None, max_diffs: int | 
                             timestamp=applied[-1].timestamp.isoformat()))
     else:
         click.echo(_("Nothing to apply: the data is up to date with %(source)s.", source=source))
+
+
+@osm_cli.command("changes")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only values decided on or after this date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
+              help="The osmChange file to write (.osc).")
+@click.option("--maproulette", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Also write the changes as a MapRoulette cooperative challenge of tag fixes (line-by-line "
+                   "GeoJSON).")
+@in_default_locale
+def changes_command(since: datetime | None, output: Path, maproulette: Path | None) -> None:
+    """Write the values StepFree's moderators approved for places from OpenStreetMap as an osmChange file, for
+    OSM mappers to review and upload (JOSM opens it; osmium apply-changes applies it)."""
+    items = upstream_items(get_session(), since=since.replace(tzinfo=UTC) if since else None)
+    ready = offered(items)
+    with output.open("w", encoding="utf-8") as out:
+        written = write_osmchange_file(ready, out)
+    click.echo(ngettext("Wrote %(num)d object to %(file)s.", "Wrote %(num)d objects to %(file)s.", written,
+                        file=str(output)))
+    if maproulette is not None:
+        with maproulette.open("w", encoding="utf-8") as out:
+            tasks = write_maproulette_file(ready, out)
+        click.echo(ngettext("Wrote %(num)d MapRoulette task to %(file)s.", "Wrote %(num)d MapRoulette tasks to "
+                            "%(file)s.", tasks, file=str(maproulette)))
+    conflicts = [item for item in items if item.conflict is not None]
+    if conflicts:
+        click.echo(ngettext("%(num)d object was left out as a conflict:",
+                            "%(num)d objects were left out as conflicts:", len(conflicts)))
+        for item in conflicts:
+            click.echo(f"  {item.ref} {item.name or ''}: {_(CONFLICT_REASONS[item.conflict])}")
 
 
 def committed_import(session, run) -> ImportSummary:

@@ -2,8 +2,9 @@
 
 from app.models.audit import MODERATION_ACTIONS, REVISION_SOURCES, ModerationEvent, Revision
 from app.models.base import Base
+from app.models.changes import CHANGE_ACTIONS, PlaceChange
 from app.models.engagement import CheckSkip, EventParticipant, MappingEvent, Notice, Vote
-from app.models.osm import OsmNodeOverlay, OsmRelation, OsmReplication, OsmWay
+from app.models.osm import OsmNode, OsmNodeOverlay, OsmRelation, OsmReplication, OsmUpstreamHold, OsmWay
 from app.models.photos import Photo
 from app.models.places import Place, PlaceGridCell, PlaceGridDelta
 from app.models.stats import (
@@ -23,6 +24,7 @@ __all__ = [
     "SUBMISSION_STATES",
     "REJECT_REASONS", "Revision", "ModerationEvent", "MODERATION_ACTIONS", "REVISION_SOURCES",
     "Photo", "Vote", "CheckSkip", "Notice", "MappingEvent", "EventParticipant",
-    "OsmReplication", "OsmNodeOverlay", "OsmWay", "OsmRelation",
+    "OsmReplication", "OsmNodeOverlay", "OsmWay", "OsmRelation", "OsmNode", "OsmUpstreamHold",
+    "PlaceChange", "CHANGE_ACTIONS",
     "PlaceCount", "AreaCount", "CoverageWeek", "ContributionWeek", "PendingCount", "LatencyMinute", "LatencyHour",
 ]

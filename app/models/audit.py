@@ -10,7 +10,7 @@ REVISION_SOURCES = ("moderation", "auto_approval", "correction", "import", "reve
 MODERATION_ACTIONS = (
     "claim", "release", "approve", "reject", "skip", "undo", "revert", "hide", "unhide", "dismiss",
     "correct", "ban", "unban", "role_change", "auto_approve", "import", "import_conflict", "reopen",
-    "remove_photo", "merge",
+    "remove_photo", "merge", "hold_upstream", "release_upstream",
 )
 
 

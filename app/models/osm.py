@@ -3,7 +3,18 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, SmallInteger, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -48,6 +59,8 @@ class OsmWay(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     nodes: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
     tags: Mapped[dict] = mapped_column(JSONB)
+    # OSM's version of the way (migration 0015; NULL until the first import or diff after it).
+    version: Mapped[int | None] = mapped_column(Integer)
 
 
 class OsmRelation(Base):
@@ -60,3 +73,28 @@ class OsmRelation(Base):
     members: Mapped[list] = mapped_column(JSONB)
     member_ways: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
     tags: Mapped[dict] = mapped_column(JSONB)
+    version: Mapped[int | None] = mapped_column(Integer)
+
+
+class OsmNode(Base):
+    """A node that is a place, as OSM has it: what an osmChange <modify> of it must carry (migration 0015)."""
+
+    __tablename__ = "osm_nodes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+    tags: Mapped[dict] = mapped_column(JSONB)
+    # The location in 1e-7 degrees, as OSM stores it: written back exactly.
+    x: Mapped[int] = mapped_column(Integer)
+    y: Mapped[int] = mapped_column(Integer)
+
+
+class OsmUpstreamHold(Base):
+    """A place whose changes a moderator holds back from OpenStreetMap, and why (app/services/osm_upstream.py)."""
+
+    __tablename__ = "osm_upstream_holds"
+
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), primary_key=True, autoincrement=False)
+    reason: Mapped[str] = mapped_column(String(500))
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -44,7 +44,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.errors import AppError
-from app.models import OsmNodeOverlay, OsmRelation, OsmReplication, OsmWay, Place
+from app.models import OsmNode, OsmNodeOverlay, OsmRelation, OsmReplication, OsmWay, Place
 from app.models.base import utcnow
 from app.services.audit import record_event
 from app.services.osm_import import IMPORT_LOCK_KEY, ImportSummary, import_records, mark_missing, merge_records
@@ -205,7 +205,7 @@ def write_osm_state(session: Session, path: str | os.PathLike, pending: PendingI
     relations = []
     for obj in osmium.FileProcessor(str(file), osmium.osm.RELATION).with_filter(
             osmium.filter.KeyFilter(*CATEGORY_KEYS_ORDER)):
-        row = _relation_row(obj.id, [[m.type, m.ref, m.role] for m in obj.members], dict(obj.tags))
+        row = _relation_row(obj.id, [[m.type, m.ref, m.role] for m in obj.members], dict(obj.tags), obj.version)
         members.update(row["member_ways"])
         relations.append(row)
     _insert(session, OsmRelation, relations)
@@ -213,7 +213,7 @@ def write_osm_state(session: Session, path: str | os.PathLike, pending: PendingI
                                                                      Place.gone_at.is_(None))))
     if kept:
         ways = osmium.FileProcessor(str(file), osmium.osm.WAY).with_filter(osmium.filter.IdFilter(kept))
-        _copy_ways(session, ((w.id, [n.ref for n in w.nodes], dict(w.tags)) for w in ways))
+        _copy_ways(session, ((w.id, [n.ref for n in w.nodes], dict(w.tags), w.version) for w in ways))
     with osmium.io.Reader(str(file), osmium.osm.NOTHING) as reader:
         header = reader.header()
         sequence = header.get("osmosis_replication_sequence_number")
@@ -235,8 +235,8 @@ def _parse_timestamp(value: str | None) -> datetime | None:
         return None
 
 
-def _relation_row(relation_id: int, members: list[list], tags: dict) -> dict:
-    return {"id": relation_id, "members": members, "tags": tags,
+def _relation_row(relation_id: int, members: list[list], tags: dict, version: int) -> dict:
+    return {"id": relation_id, "members": members, "tags": tags, "version": version,
             "member_ways": sorted({ref for kind, ref, _role in members if kind == "w"})}
 
 
@@ -256,10 +256,10 @@ def _copy_ways(session: Session, rows) -> None:
     row-by-row inserts cost more than the rest of the import (benchmarks/import_bench.py)."""
     session.flush()
     connection = session.connection().connection.driver_connection
-    with connection.cursor() as cursor, cursor.copy("COPY osm_ways (id, nodes, tags) FROM STDIN") as copy:
-        copy.set_types(["int8", "int8[]", "jsonb"])
-        for way_id, nodes, tags in rows:
-            copy.write_row((way_id, nodes, Jsonb(tags)))
+    with connection.cursor() as cursor, cursor.copy("COPY osm_ways (id, nodes, tags, version) FROM STDIN") as copy:
+        copy.set_types(["int8", "int8[]", "jsonb", "int4"])
+        for way_id, nodes, tags, version in rows:
+            copy.write_row((way_id, nodes, Jsonb(tags), version))
 
 
 def osm_state(session: Session) -> OsmReplication:
@@ -320,6 +320,7 @@ def apply_change(session: Session, change: Change, index: Path, *, source: str) 
         merge_records(session, to_merge, summary)
         mark_missing(session, gone, summary)
         _store_change(session, change)
+        _store_place_nodes(session, change, [record.osm_id for record in to_merge if record.osm_type == "node"])
         state = osm_state(session)
         state.last_update_at, state.last_update_file = utcnow(), source
         record_event(session, None, "import", details={**summary.as_dict(), "change": change.counts()})
@@ -422,11 +423,20 @@ def _store_change(session: Session, change: Change) -> None:
             index_elements=["id"], set_={"x": statement.excluded.x, "y": statement.excluded.y}))
     keep = {i: r for i, r in change.relations.items() if not r.deleted and _is_candidate(r.tags)}
     session.execute(delete(OsmRelation).where(OsmRelation.id.in_(set(change.relations))))
-    _insert(session, OsmRelation, (_relation_row(i, r.members, r.tags) for i, r in keep.items()))
+    _insert(session, OsmRelation, (_relation_row(i, r.members, r.tags, r.version) for i, r in keep.items()))
     members = _member_ways(session, list(change.ways))
     session.execute(delete(OsmWay).where(OsmWay.id.in_(set(change.ways))))
-    _insert(session, OsmWay, ({"id": i, "nodes": w.nodes, "tags": w.tags} for i, w in change.ways.items()
+    _insert(session, OsmWay, ({"id": i, "nodes": w.nodes, "tags": w.tags, "version": w.version}
+                              for i, w in change.ways.items()
                               if not w.deleted and (_is_candidate(w.tags) or i in members)))
+
+
+def _store_place_nodes(session: Session, change: Change, places: list[int]) -> None:
+    """The change's nodes that are places, as OSM now has them (osm_nodes); the others are no longer kept."""
+    session.execute(delete(OsmNode).where(OsmNode.id.in_(list(change.nodes))))
+    _insert(session, OsmNode, ({"id": i, "version": change.nodes[i].version, "tags": change.nodes[i].tags,
+                                "x": change.nodes[i].location[0], "y": change.nodes[i].location[1]}
+                               for i in places if i in change.nodes))
 
 
 def _member_ways(session: Session, way_ids: list[int]) -> set[int]:

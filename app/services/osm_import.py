@@ -41,10 +41,10 @@ from operator import attrgetter
 from queue import Full, Queue
 
 import psycopg.errors
-from sqlalchemy import exists, func, select, text, tuple_
+from sqlalchemy import delete, exists, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from app.models import Place, Revision, Submission
+from app.models import OsmNode, Place, Revision, Submission
 from app.models.base import utcnow
 from app.services import duplicates
 from app.services.audit import record_event
@@ -80,6 +80,7 @@ MERGE_FIELDS: dict[str, tuple[str, ...]] = {
 STAGE = "osm_import_stage"
 PRESENT = "osm_import_present"
 PRESENT_COLUMNS = ("osm_type", "osm_id", "place")
+NODE_COLUMNS = ("id", "version", "tags", "x", "y")
 # A staged row: OSM's values as a new place's columns would hold them (created_columns), its location and
 # its address.
 STAGE_COLUMNS = ("osm_type", "osm_id", *COLUMN_FIELDS, "lon", "lat", "address")
@@ -228,6 +229,8 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
     started = utcnow()  # the places it creates or changes carry timestamps from this clock
     with session.begin_nested(), _staging(session):
         staged = Staged(first=not session.scalar(select(exists().where(Place.osm_type.is_not(None)))))
+        # The file's place nodes replace what an earlier import or diff kept (its ways and relations: osm_diff).
+        session.execute(delete(OsmNode))
         for chunk in _read_ahead(_chunks(records)):
             _import_chunk(session, chunk, summary, staged=staged)
         _merge_staged(session, staged, summary)
@@ -254,6 +257,8 @@ class Chunk:
     # The staged rows of its places (STAGE_COLUMNS), and how many.
     rows: bytes
     places: int
+    # Its place nodes as OSM has them (NODE_COLUMNS), for writing back to OSM.
+    nodes: bytes = b""
 
     def __len__(self) -> int:
         return self.size
@@ -290,7 +295,10 @@ def _prepare(records: list[OsmRecord]) -> Chunk:
             _count_values(record, tally)
             rows.append(_stage_row(record))
     present = _copy_text((osm_type, osm_id, record.still_a_place) for (osm_type, osm_id), record in entries.items())
-    return Chunk(entries, len(records), tally, present, _copy_text(rows), len(rows))
+    nodes = _copy_text((record.osm_id, version, json.dumps(tags, ensure_ascii=False), x, y)
+                       for record in entries.values() if record.skip is None and record.upstream is not None
+                       for version, tags, x, y in (record.upstream,))
+    return Chunk(entries, len(records), tally, present, _copy_text(rows), len(rows), nodes)
 
 
 def _read_ahead(chunks: Generator[Chunk, None, None]) -> Iterator[Chunk]:
@@ -405,6 +413,8 @@ def _import_chunk(session: Session, chunk: Chunk, summary: ImportSummary, *, sta
     if chunk.places:
         _copy(session, STAGE, STAGE_COLUMNS, chunk.rows)
         staged.rows += chunk.places
+    if chunk.nodes:
+        _copy(session, "osm_nodes", NODE_COLUMNS, chunk.nodes)
     if staged.rows >= staged.batch:
         _merge_staged(session, staged, summary)
 

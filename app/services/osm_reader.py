@@ -71,6 +71,8 @@ class OsmRecord:
     skip: str | None = None
     # For skipped records: the tag that was not mapped, or the geometry problem.
     detail: str | None = None
+    # For a node that is a place: (version, tags, x, y), what writing back to OSM needs (osm_nodes).
+    upstream: tuple | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -213,12 +215,15 @@ def _classify(osm_type: str, osm_id: int, tags: dict[str, str]) -> OsmRecord | N
 
 
 def _node_record(node) -> OsmRecord | None:
-    record = _classify("node", node.id, _tags(node))
+    tags = _tags(node)
+    record = _classify("node", node.id, tags)
     if record is not None and record.skip is None:
-        if not node.location.valid():
+        location = node.location
+        if not location.valid():
             record.skip = INVALID_LOCATION
         else:
-            record.lon, record.lat = rounded(node.location.lon, node.location.lat)
+            record.lon, record.lat = rounded(location.lon, location.lat)
+            record.upstream = (node.version, tags, location.x, location.y)
     return record
 
 
