@@ -63,6 +63,13 @@ class Config:
     # The node location index `flask osm import` writes and `flask osm update`/`replicate` read
     # (app/services/osm_diff.py). Empty: osm-nodes.idx in Flask's instance folder.
     OSM_NODE_INDEX: str = ""
+    # Uploading approved values to OpenStreetMap (`flask osm upload`, app/services/osm_upload.py): off unless set
+    # true, with an OAuth 2.0 access token (write_api scope) for the API at OSM_API_URL.
+    OSM_UPLOAD_ENABLED: bool = False
+    OSM_API_URL: str = "https://api.openstreetmap.org"
+    OSM_OAUTH_TOKEN: str = ""
+    OSM_CHANGESET_COMMENT: str = "Wheelchair accessibility reviewed by StepFree moderators"
+    OSM_CHANGESET_SOURCE: str = "survey;StepFree"
     # A database statement running longer than this fails (ms); 0 for no limit. Exports and imports run long
     # statements: a limit suits a process that serves only the map and the API.
     DATABASE_STATEMENT_TIMEOUT_MS: int = 0

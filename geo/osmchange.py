@@ -85,11 +85,13 @@ def _degrees(e7: int) -> str:
 MEMBER_TYPES = {"n": "node", "w": "way", "r": "relation"}
 
 
-def write_osmchange(elements: Iterable[OsmElement], out: TextIO, *, timestamp: str) -> int:
+def write_osmchange(elements: Iterable[OsmElement], out: TextIO, *, timestamp: str, changeset: int | None = None
+                    ) -> int:
     """Write an osmChange document modifying `elements`; return how many were written.
 
     `timestamp` (ISO 8601) marks each object: the API ignores it on upload, and `osmium apply-changes` uses it to
-    tell the changed object from the original of the same version.
+    tell the changed object from the original of the same version. `changeset`: the open changeset an upload
+    goes to (the API requires it on every object).
     """
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write(f'<osmChange version="0.6" generator="{GENERATOR}">\n')
@@ -98,6 +100,8 @@ def write_osmchange(elements: Iterable[OsmElement], out: TextIO, *, timestamp: s
     written = 0
     for element in elements:
         attributes = f'id="{element.id}" version="{element.version}" timestamp="{timestamp}"'
+        if changeset is not None:
+            attributes += f' changeset="{changeset}"'
         if element.type == "node":
             attributes += f' lat="{_degrees(element.y)}" lon="{_degrees(element.x)}"'
         out.write(f"  <{element.type} {attributes}>\n")

@@ -33,8 +33,8 @@ TEST_PASSWORD = "correct horse battery"
 TEST_MEDIA_ROOT = tempfile.mkdtemp(prefix="stepfree-media-")
 # The OSM node location index an import writes (app/services/osm_diff.py), never in the instance folder.
 TEST_NODE_INDEX = os.path.join(tempfile.mkdtemp(prefix="stepfree-osm-"), "osm-nodes.idx")
-TABLES = ("place_changes", "moderation_events", "votes", "check_skips", "notices", "event_participants",
-          "mapping_events", "revisions", "submissions", "device_bans", "places", "users")
+TABLES = ("osm_upstream_holds", "osm_nodes", "place_changes", "moderation_events", "votes", "check_skips", "notices",
+          "event_participants", "mapping_events", "revisions", "submissions", "device_bans", "places", "users")
 
 
 def _server_url() -> str:

@@ -25,6 +25,14 @@ from app.services.osm_diff import OsmChangeError, apply_change, read_change
 from app.services.osm_import import ImportSummary
 from app.services.osm_reader import OsmFileError, check_readable
 from app.services.osm_replication import AppliedDiff, ReplicationError, replicate
+from app.services.osm_upload import (
+    OsmApi,
+    OsmUploadError,
+    UploadResult,
+    finish_authorization,
+    start_authorization,
+    upload,
+)
 
 osm_cli = AppGroup("osm", help="Import places from OpenStreetMap and follow its changes.")
 node_index_option = click.option(
@@ -167,6 +175,67 @@ def changes_command(since: datetime | None, output: Path, maproulette: Path | No
         for item in conflicts:
             click.echo(f"  {item.ref} {item.name or ''}: {_(CONFLICT_REASONS[item.conflict])}")
 
+
+
+@osm_cli.command("upload")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only values decided on or after this date (UTC).")
+@in_default_locale
+def upload_command(since: datetime | None) -> None:
+    """Upload the approved values of the upstream queue to OpenStreetMap (OSM_UPLOAD_ENABLED, OSM_OAUTH_TOKEN)."""
+    config = current_app.config
+    if not config.get("OSM_UPLOAD_ENABLED"):
+        raise click.ClickException(_("Uploading to OpenStreetMap is off. Review the queue on /moderate/osm, then "
+                                     "set OSM_UPLOAD_ENABLED=true and OSM_OAUTH_TOKEN (an OAuth 2.0 token with "
+                                     "the write_api scope); or give the osmChange file to OSM mappers instead "
+                                     "(flask osm changes)."))
+    if not config.get("OSM_OAUTH_TOKEN"):
+        raise click.ClickException(_("OSM_OAUTH_TOKEN is not set: register an OAuth 2.0 application with "
+                                     "OpenStreetMap and give StepFree a token with the write_api scope."))
+    session = get_session()
+    items = upstream_items(session, since=since.replace(tzinfo=UTC) if since else None)
+    ready = offered(items)
+    api = OsmApi(config["OSM_API_URL"], config["OSM_OAUTH_TOKEN"])
+
+    def report(result: UploadResult) -> None:
+        click.echo(_("Changeset %(id)s closed: %(done)s of %(total)s objects uploaded so far.",
+                     id=result.changesets[-1], done=len(result.uploaded), total=len(ready)))
+
+    try:
+        result = upload(session, ready, api, comment=config["OSM_CHANGESET_COMMENT"],
+                        source=config["OSM_CHANGESET_SOURCE"], commit=session.commit, progress=report)
+    except OsmUploadError as error:
+        session.commit()  # what OSM took before the failure, and the objects to refresh, are kept
+        raise click.ClickException(error.message) from None
+    click.echo(ngettext("Uploaded %(num)d object to OpenStreetMap.", "Uploaded %(num)d objects to OpenStreetMap.",
+                        len(result.uploaded)))
+    if result.refreshed:
+        click.echo(_("Changed in OpenStreetMap since StepFree read them, so not written and now waiting for a "
+                     "refresh: %(objects)s", objects=", ".join(result.refreshed)))
+    left_out = [item for item in items if item.conflict is not None]
+    if left_out:
+        click.echo(ngettext("%(num)d object was left out as a conflict.", "%(num)d objects were left out as "
+                            "conflicts.", len(left_out)))
+
+
+@osm_cli.command("authorize")
+@click.option("--client-id", required=True, help="The client id of the OAuth 2.0 application registered with OSM.")
+@click.option("--client-secret", default=None, help="Its secret, for a confidential application.")
+@in_default_locale
+def authorize_command(client_id: str, client_secret: str | None) -> None:
+    """Get the OAuth 2.0 access token `flask osm upload` needs (authorization code flow with PKCE)."""
+    base = current_app.config["OSM_API_URL"]
+    authorization = start_authorization(base, client_id)
+    click.echo(_("Open this address, sign in as the account StepFree should upload as, and allow it to modify the "
+                 "map:"))
+    click.echo(authorization.url)
+    code = click.prompt(_("The authorization code OpenStreetMap shows"), type=str)
+    try:
+        token = finish_authorization(base, client_id, client_secret, authorization, code)
+    except OsmUploadError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(_("Set this in StepFree's environment (keep it secret):"))
+    click.echo(f"OSM_OAUTH_TOKEN={token}")
 
 def committed_import(session, run) -> ImportSummary:
     """Run an import or a diff and commit it whole; on any failure roll it all back (a bad file says what is

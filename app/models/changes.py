@@ -3,7 +3,7 @@ app/queries/changes.py reads it)."""
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Integer, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Integer, String, func, text
 from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
@@ -29,13 +29,11 @@ class PlaceChange(Base):
     __tablename__ = "place_changes"
     __table_args__ = (
         CheckConstraint(in_list("action", CHANGE_ACTIONS), name="action"),
-        # The feed reads in (transaction, id) order from a cursor.
-        Index("ix_place_changes_xid_id", "xid", "id"),
-        Index("ix_place_changes_place_id", "place_id"),
     )
 
+    # The primary key is the feed's order, (transaction, id), and its only index: an import writes a row per place.
+    xid: Mapped[int] = mapped_column(Xid8, primary_key=True, server_default=text("pg_current_xact_id()"))
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    xid: Mapped[int] = mapped_column(Xid8, server_default=text("pg_current_xact_id()"))
     # No foreign key: a deleted place's removal must still reach data users (migration 0016).
     place_id: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))

@@ -371,9 +371,10 @@ def _read_records(session: Session, change: Change, ways: dict[int, OsmObject], 
                 if node_id in locations:
                     x, y = locations[node_id]
                     node = change.nodes.get(node_id)
+                    # A changed node with its own version: a place's is what osm_nodes keeps (the import's merge).
                     writer.add_node(osmium.osm.mutable.Node(
-                        id=node_id, version=1, location=osmium.osm.Location(x / 1e7, y / 1e7),
-                        tags=node.tags if node is not None else {}))
+                        id=node_id, version=node.version if node is not None else 1,
+                        location=osmium.osm.Location(x / 1e7, y / 1e7), tags=node.tags if node is not None else {}))
             for way_id, way in sorted(ways.items()):
                 if not way.deleted:
                     writer.add_way(osmium.osm.mutable.Way(id=way_id, version=1, nodes=way.nodes, tags=way.tags))
@@ -432,11 +433,8 @@ def _store_change(session: Session, change: Change) -> None:
 
 
 def _store_place_nodes(session: Session, change: Change, places: list[int]) -> None:
-    """The change's nodes that are places, as OSM now has them (osm_nodes); the others are no longer kept."""
-    session.execute(delete(OsmNode).where(OsmNode.id.in_(list(change.nodes))))
-    _insert(session, OsmNode, ({"id": i, "version": change.nodes[i].version, "tags": change.nodes[i].tags,
-                                "x": change.nodes[i].location[0], "y": change.nodes[i].location[1]}
-                               for i in places if i in change.nodes))
+    """The change's nodes that are no longer places are no longer kept (the merge wrote the others to osm_nodes)."""
+    session.execute(delete(OsmNode).where(OsmNode.id.in_(set(change.nodes) - set(places))))
 
 
 def _member_ways(session: Session, way_ids: list[int]) -> set[int]:

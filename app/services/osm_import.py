@@ -80,10 +80,22 @@ MERGE_FIELDS: dict[str, tuple[str, ...]] = {
 STAGE = "osm_import_stage"
 PRESENT = "osm_import_present"
 PRESENT_COLUMNS = ("osm_type", "osm_id", "place")
-NODE_COLUMNS = ("id", "version", "tags", "x", "y")
 # A staged row: OSM's values as a new place's columns would hold them (created_columns), its location and
-# its address.
-STAGE_COLUMNS = ("osm_type", "osm_id", *COLUMN_FIELDS, "lon", "lat", "address")
+# its address; for a node, the object as OSM has it (osm_nodes: what writing back to OSM needs).
+STAGE_COLUMNS = ("osm_type", "osm_id", *COLUMN_FIELDS, "lon", "lat", "address", "node_version", "node_tags", "node_x",
+                 "node_y")
+NODE_ROWS = f"SELECT osm_id, node_version, node_tags, node_x, node_y FROM {STAGE} WHERE node_version IS NOT NULL"
+# A node place's upstream row, inserted, or rewritten only when OSM's object changed (a re-import writes nothing).
+NODES_SQL = f"""
+    INSERT INTO osm_nodes (id, version, tags, x, y) {NODE_ROWS}
+    ON CONFLICT (id) DO UPDATE SET version = excluded.version, tags = excluded.tags, x = excluded.x, y = excluded.y
+    WHERE (osm_nodes.version, osm_nodes.x, osm_nodes.y, osm_nodes.tags)
+          IS DISTINCT FROM (excluded.version, excluded.x, excluded.y, excluded.tags)"""
+NODES_ALL_SQL = f"INSERT INTO osm_nodes (id, version, tags, x, y) {NODE_ROWS}"
+# After an import: the nodes the file no longer has as places are not kept.
+NODES_GONE_SQL = f"""
+    DELETE FROM osm_nodes o WHERE NOT EXISTS (
+        SELECT FROM {PRESENT} k WHERE k.osm_type = 'node' AND k.osm_id = o.id AND k.place)"""
 THEIRS_KEYS = (*COLUMN_FIELDS, "lon", "lat")
 _column_values = attrgetter(*COLUMN_FIELDS)  # a record's column values in COLUMN_FIELDS order, in one C call
 # A staged row in osm_seen's shape (OsmRecord.seen): theirs in the merge.
@@ -229,11 +241,12 @@ def import_records(session: Session, records: Iterable[OsmRecord], *, source: st
     started = utcnow()  # the places it creates or changes carry timestamps from this clock
     with session.begin_nested(), _staging(session):
         staged = Staged(first=not session.scalar(select(exists().where(Place.osm_type.is_not(None)))))
-        # The file's place nodes replace what an earlier import or diff kept (its ways and relations: osm_diff).
-        session.execute(delete(OsmNode))
+        if staged.first:
+            session.execute(delete(OsmNode))  # none can belong to a place: NODES_ALL_SQL inserts without a lookup
         for chunk in _read_ahead(_chunks(records)):
             _import_chunk(session, chunk, summary, staged=staged)
         _merge_staged(session, staged, summary)
+        session.execute(text(NODES_GONE_SQL))
         _handle_missing(session, bbox, mark_gone, summary)
         file_duplicates_since(session, started, summary)
         record_event(session, None, "import", details=summary.as_dict())
@@ -257,8 +270,6 @@ class Chunk:
     # The staged rows of its places (STAGE_COLUMNS), and how many.
     rows: bytes
     places: int
-    # Its place nodes as OSM has them (NODE_COLUMNS), for writing back to OSM.
-    nodes: bytes = b""
 
     def __len__(self) -> int:
         return self.size
@@ -295,10 +306,7 @@ def _prepare(records: list[OsmRecord]) -> Chunk:
             _count_values(record, tally)
             rows.append(_stage_row(record))
     present = _copy_text((osm_type, osm_id, record.still_a_place) for (osm_type, osm_id), record in entries.items())
-    nodes = _copy_text((record.osm_id, version, json.dumps(tags, ensure_ascii=False), x, y)
-                       for record in entries.values() if record.skip is None and record.upstream is not None
-                       for version, tags, x, y in (record.upstream,))
-    return Chunk(entries, len(records), tally, present, _copy_text(rows), len(rows), nodes)
+    return Chunk(entries, len(records), tally, present, _copy_text(rows), len(rows))
 
 
 def _read_ahead(chunks: Generator[Chunk, None, None]) -> Iterator[Chunk]:
@@ -360,8 +368,10 @@ def _staging(session: Session) -> Iterator[None]:
     """
     session.flush()
     session.execute(text(f"CREATE TEMP TABLE {STAGE} ON COMMIT DROP AS SELECT "
-                         f"{', '.join(STAGE_COLUMNS[:-3])}, 0::float8 AS lon, 0::float8 AS lat, address, "
-                         "0::bigint AS place_id, false AS seen_same, false AS address_same "
+                         f"{', '.join(STAGE_COLUMNS[:2 + len(COLUMN_FIELDS)])}, "
+                         "0::float8 AS lon, 0::float8 AS lat, address, "
+                         "0::bigint AS place_id, false AS seen_same, false AS address_same, "
+                         "0 AS node_version, '{}'::jsonb AS node_tags, 0 AS node_x, 0 AS node_y "
                          "FROM places WITH NO DATA"))
     # The keys of every object of the file, for duplicates; `place` where OSM still describes it as one, for gone.
     session.execute(text(f"CREATE TEMP TABLE {PRESENT} (osm_type text NOT NULL, osm_id bigint NOT NULL, "
@@ -413,8 +423,7 @@ def _import_chunk(session: Session, chunk: Chunk, summary: ImportSummary, *, sta
     if chunk.places:
         _copy(session, STAGE, STAGE_COLUMNS, chunk.rows)
         staged.rows += chunk.places
-    if chunk.nodes:
-        _copy(session, "osm_nodes", NODE_COLUMNS, chunk.nodes)
+
     if staged.rows >= staged.batch:
         _merge_staged(session, staged, summary)
 
@@ -431,8 +440,13 @@ def _count_values(record: OsmRecord, summary: ImportSummary) -> None:
 def _stage_row(record: OsmRecord) -> tuple:
     columns = created_columns(dict(zip(COLUMN_FIELDS, _column_values(record.values), strict=True)))
     address = record.values.address
+    node = NO_NODE if record.upstream is None else (
+        record.upstream[0], json.dumps(record.upstream[1], ensure_ascii=False), record.upstream[2], record.upstream[3])
     return (record.osm_type, record.osm_id, *columns.values(), record.lon, record.lat,
-            None if address is None else json.dumps(address))
+            None if address is None else json.dumps(address), *node)
+
+
+NO_NODE = (None, None, None, None)
 
 
 # COPY's text format: a backslash, tab, newline or carriage return in a value is escaped; NULL is \N.
@@ -475,6 +489,7 @@ def _merge_staged(session: Session, staged: Staged, summary: ImportSummary) -> N
     rows, staged.rows, staged.batch = staged.rows, 0, min(staged.batch * 2, BATCH_SIZE)
     now = utcnow()
     created = session.execute(text(CREATE_ALL_SQL if staged.first else CREATE_SQL), {"now": now}).rowcount
+    session.execute(text(NODES_ALL_SQL if staged.first else NODES_SQL))
     if created and not staged.analysed:
         _analyse_places(session)
         staged.analysed = True

@@ -18,14 +18,18 @@ from app.services import osm_upstream as holds
 from geo.categories import CATEGORIES
 from geo.vocabulary import REVISION_SOURCE_LABELS
 
+# The page lists the newest this many ready places; the files carry them all.
+PAGE_ITEMS = 200
+
 
 @bp.get("/osm")
 @role_required("moderator")
 def upstream_queue():
     session = get_session()
     items = upstream.upstream_items(session, include_held=True)
+    ready = [i for i in items if i.conflict is None and i.hold is None]
     return render_template(
-        "moderate/upstream.html", ready=[i for i in items if i.conflict is None and i.hold is None],
+        "moderate/upstream.html", ready=ready[:PAGE_ITEMS], ready_count=len(ready),
         conflicts=[i for i in items if i.conflict is not None and i.hold is None],
         held=[i for i in items if i.hold is not None], conflict_reasons=upstream.CONFLICT_REASONS,
         source_labels=REVISION_SOURCE_LABELS, categories=CATEGORIES)
