@@ -31,7 +31,8 @@ def get(url: str) -> tuple[int, dict | str]:
             body = response.read().decode()
             status = response.status
     except urllib.error.HTTPError as error:
-        body, status = error.read().decode(), error.code
+        with error:
+            body, status = error.read().decode(), error.code
     try:
         return status, json.loads(body)
     except ValueError:

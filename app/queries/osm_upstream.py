@@ -166,13 +166,14 @@ def _attach_elements(session: Session, items: dict[int, UpstreamItem]) -> None:
             found[kind, row.id] = OsmElement(kind, row.id, row.version, row.tags,
                                              nodes=list(row.nodes) if kind == "way" else [],
                                              members=row.members if kind == "relation" else [])
-    today = datetime.now(UTC).date()
     for item in items.values():
         element = found.get((item.osm_type, item.osm_id))
         if element is None:
             item.conflict = NEEDS_REFRESH
             continue
-        element.changes = tag_changes(element.tags, {f.osm_key: f.ours for f in item.fields}, today)
+        # check_date:wheelchair: the day of the newest decision, when someone last vouched for the values.
+        checked = item.decided_at.astimezone(UTC).date()
+        element.changes = tag_changes(element.tags, {f.osm_key: f.ours for f in item.fields}, checked)
         element.lon, element.lat = item.lon, item.lat
         item.element = element
 

@@ -440,8 +440,7 @@ def _count_values(record: OsmRecord, summary: ImportSummary) -> None:
 def _stage_row(record: OsmRecord) -> tuple:
     columns = created_columns(dict(zip(COLUMN_FIELDS, _column_values(record.values), strict=True)))
     address = record.values.address
-    node = NO_NODE if record.upstream is None else (
-        record.upstream[0], json.dumps(record.upstream[1], ensure_ascii=False), record.upstream[2], record.upstream[3])
+    node = NO_NODE if record.upstream is None else record.upstream
     return (record.osm_type, record.osm_id, *columns.values(), record.lon, record.lat,
             None if address is None else json.dumps(address), *node)
 

@@ -7,6 +7,7 @@ close to pyosmium's own speed. Every candidate that is not imported comes back a
 so the import can count it.
 """
 
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -71,7 +72,7 @@ class OsmRecord:
     skip: str | None = None
     # For skipped records: the tag that was not mapped, or the geometry problem.
     detail: str | None = None
-    # For a node that is a place: (version, tags, x, y), what writing back to OSM needs (osm_nodes).
+    # For a node that is a place: (version, tags as JSON text, x, y), what writing back to OSM needs (osm_nodes).
     upstream: tuple | None = None
 
     @property
@@ -223,7 +224,8 @@ def _node_record(node) -> OsmRecord | None:
             record.skip = INVALID_LOCATION
         else:
             record.lon, record.lat = rounded(location.lon, location.lat)
-            record.upstream = (node.version, tags, location.x, location.y)
+            # As JSON text at once: a chunk's records wait in memory until merged, and the text is what is copied.
+            record.upstream = (node.version, json.dumps(tags, ensure_ascii=False), location.x, location.y)
     return record
 
 

@@ -90,6 +90,7 @@ def finish_authorization(base_url: str, client_id: str, client_secret: str | Non
         with urllib.request.urlopen(request, timeout=timeout) as response:
             answer = json.loads(response.read().decode())
     except urllib.error.HTTPError as error:
+        error.close()
         raise OsmUploadError(_("OpenStreetMap refused the authorization code (%(status)s): start again and copy "
                                "the new code.", status=error.code)) from None
     except (urllib.error.URLError, TimeoutError, ValueError) as error:
@@ -128,7 +129,8 @@ class OsmApi:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     return ApiAnswer(response.status, response.read().decode(), dict(response.headers))
             except urllib.error.HTTPError as error:
-                answer = ApiAnswer(error.code, error.read().decode(errors="replace"), dict(error.headers))
+                with error:  # its connection is closed with it
+                    answer = ApiAnswer(error.code, error.read().decode(errors="replace"), dict(error.headers))
             except (urllib.error.URLError, TimeoutError) as error:
                 raise OsmUploadError(_("The OpenStreetMap API at %(url)s cannot be reached (%(reason)s). Check "
                                        "OSM_API_URL and the network, then run the upload again.",
