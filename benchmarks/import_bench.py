@@ -13,8 +13,9 @@ why both) are its own. Per file, --repeat runs of each:
              (rolled back, except the last run, which commits): the first pass (the candidate count for the
              progress bar; its time shown apart), the places (with the node location index diffs need), and the
              ways and relations diffs need;
-- re-import: the same again on the imported database (rolled back). After each rolled-back run the database is
-             vacuumed (vacuum());
+- re-import: the same again on the imported database (rolled back). Like `flask osm import` of the extract imported
+             last, it takes that import's candidate count as its progress length: no first pass. After each
+             rolled-back run the database is vacuumed (vacuum());
 - floor:     (--dense) a plain COPY of the same place rows into a table with the places table's indexes (an
              ordinary table, written to the WAL like places), and the same with each place's first revision added;
 - diff:      (--realistic) a change file touching about 1 % of the places, derived with `osmium derive-changes`
@@ -115,7 +116,7 @@ def child(operation: str, path: Path, url: str, change: Path | None = None) -> d
                 places = apply_change(session, read_change(change), node_index(path), source=change.name).places
                 session.rollback()
             else:
-                pending = new_node_index(path, node_index(path))
+                pending = new_node_index(session, path, node_index(path))
                 result["index_seconds"] = time.perf_counter() - started
                 places = import_extract(session, path, pending).places
                 if operation == "import-keep":

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import OsmNodeOverlay, OsmReplication, Place, Submission
+from app.services import osm_diff
 from app.services.osm_import import current_values
 from app.services.places import apply_change
 from tests.test_osm_liechtenstein import extract_path
@@ -227,3 +228,23 @@ def test_update_without_the_node_index_says_how_to_get_one(session, runner, tmp_
     run(runner, "import", files["old"], "--node-index", files["index"])
     result = runner.invoke(args=["osm", "update", str(files["change"]), "--node-index", str(tmp_path / "x.idx")])
     assert result.exit_code != 0 and "is missing" in result.output and "flask osm import" in result.output
+
+
+def test_a_reimport_of_the_same_extract_takes_its_progress_length_from_the_last_import(
+        session, runner, tmp_path, monkeypatch):
+    counts = []
+    count = osm_diff.count_candidates
+    monkeypatch.setattr(osm_diff, "count_candidates", lambda path: counts.append(path) or count(path))
+    index = tmp_path / "nodes.idx"
+    run(runner, "import", extract_path(), "--node-index", index)
+    assert len(counts) == 1
+    state = session.get(OsmReplication, 1)
+    assert state.candidates == count(extract_path())  # what the import read: the next one's progress length
+    run(runner, "import", extract_path(), "--node-index", index)
+    assert len(counts) == 1  # no counting pass
+    session.expire_all()
+    assert session.get(OsmReplication, 1).candidates == state.candidates
+    renamed = tmp_path / "other-name.osm.pbf"
+    shutil.copy(extract_path(), renamed)
+    run(runner, "import", renamed, "--node-index", index)
+    assert len(counts) == 2  # another extract is counted first

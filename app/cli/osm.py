@@ -67,10 +67,16 @@ def import_command(file: str, mark_gone: bool, node_index: Path | None) -> None:
         # the index file, after a quick pass that counts what the progress bar counts.
         index = node_index_path(node_index)
         click.echo(_("Reading %(file)s: node locations to %(path)s", file=path.name, path=str(index)))
-        pending.append(osm_diff.new_node_index(path, index))
+        pending.append(osm_diff.new_node_index(session, path, index))
         with click.progressbar(length=pending[-1].candidates, label=_("Importing %(file)s", file=path.name),
                                show_pos=True, show_percent=True) as bar:
-            return osm_diff.import_extract(session, path, pending[-1], mark_gone=mark_gone, progress=bar.update)
+
+            def advance(read: int) -> None:
+                # A length taken from the last import is an estimate: the file may have grown since.
+                bar.length = max(bar.length, bar.pos + read)
+                bar.update(read)
+
+            return osm_diff.import_extract(session, path, pending[-1], mark_gone=mark_gone, progress=advance)
 
     try:
         summary = committed_import(session, run)

@@ -38,6 +38,9 @@ class OsmReplication(Base):
     last_update_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_update_file: Mapped[str | None] = mapped_column(Text)
     node_index_token: Mapped[str | None] = mapped_column(Text)
+    # How many objects with a category key the last full import read (migration 0017): the progress length of the
+    # next import of the same extract.
+    candidates: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class OsmNodeOverlay(Base):

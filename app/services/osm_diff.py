@@ -107,8 +107,12 @@ class PendingIndex:
     written: Path
     final: Path
     token: str
-    # The objects with a category key that the pass writing it counted (the import's progress total).
+    # The objects with a category key the import will read (its progress length): counted by a first pass, or
+    # taken from the last import of the same extract (`estimated`).
     candidates: int = 0
+    estimated: bool = False
+    # The objects with a category key the import read, counted as it reads them.
+    read: int = 0
 
     def install(self) -> None:
         os.replace(self.written, self.final)
@@ -165,14 +169,20 @@ def read_change(path: str | os.PathLike) -> Change:
     return change
 
 
-def new_node_index(path: str | os.PathLike, index: Path) -> PendingIndex:
-    """The first pass of a full import: the objects with a category key counted (the import's progress total, in
-    C++), and the name of the node index file it will write beside `index`."""
+def new_node_index(session: Session, path: str | os.PathLike, index: Path) -> PendingIndex:
+    """Before a full import: the name of the node index file it will write beside `index`, and its progress length.
+
+    A re-import of the extract imported last (same file name: an updated download of the same area) takes that
+    import's count; any other file is counted first, a quick pass (about a sixth of the import's reading time)."""
     file = check_readable(path)
     index.parent.mkdir(parents=True, exist_ok=True)
     pending = PendingIndex(index.with_name(index.name + ".new"), index, uuid.uuid4().hex)
     pending.discard()
-    pending.candidates = count_candidates(file)
+    state = session.get(OsmReplication, 1)
+    if state is not None and state.candidates and state.imported_file == file.name:
+        pending.candidates, pending.estimated = state.candidates, True
+    else:
+        pending.candidates = count_candidates(file)
     return pending
 
 
@@ -183,7 +193,13 @@ def import_extract(session: Session, path: str | os.PathLike, pending: PendingIn
     commits; the caller installs `pending` after its commit, or discards it."""
     file = check_readable(path)
     locations = osmium.index.create_map(f"{INDEX_MAP},{pending.written}")
-    records = read_places(file, progress=progress, locations=locations)
+
+    def counted(read: int) -> None:
+        pending.read += read
+        if progress is not None:
+            progress(read)
+
+    records = read_places(file, progress=counted, locations=locations)
     del locations  # the reader holds the index: its file is complete and closed once the records are read
     summary = import_records(session, records, source=file.name, bbox=file_bbox(file), mark_gone=mark_gone)
     write_osm_state(session, file, pending)
@@ -220,6 +236,7 @@ def write_osm_state(session: Session, path: str | os.PathLike, pending: PendingI
         timestamp = header.get("osmosis_replication_timestamp")
     state = osm_state(session)
     state.imported_file, state.imported_at, state.node_index_token = file.name, utcnow(), pending.token
+    state.candidates = pending.read
     state.sequence = int(sequence) if sequence and sequence.isdigit() else None
     state.data_timestamp = _parse_timestamp(timestamp)
     state.source, state.last_update_at, state.last_update_file = None, None, None
