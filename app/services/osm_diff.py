@@ -108,9 +108,8 @@ class PendingIndex:
     final: Path
     token: str
     # The objects with a category key the import will read (its progress length): counted by a first pass, or
-    # taken from the last import of the same extract (`estimated`).
+    # taken from the last import of the same extract.
     candidates: int = 0
-    estimated: bool = False
     # The objects with a category key the import read, counted as it reads them.
     read: int = 0
 
@@ -180,7 +179,7 @@ def new_node_index(session: Session, path: str | os.PathLike, index: Path) -> Pe
     pending.discard()
     state = session.get(OsmReplication, 1)
     if state is not None and state.candidates and state.imported_file == file.name:
-        pending.candidates, pending.estimated = state.candidates, True
+        pending.candidates = state.candidates
     else:
         pending.candidates = count_candidates(file)
     return pending

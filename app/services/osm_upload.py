@@ -145,7 +145,7 @@ class OsmApi:
 
     def maximum_elements(self) -> int:
         answer = self.request("GET", "/api/capabilities")
-        self._check(answer, "capabilities")
+        self.check(answer, "capabilities")
         found = ET.fromstring(answer.body).find(".//changesets")
         return int(found.get("maximum_elements", BATCH_MAX)) if found is not None else BATCH_MAX
 
@@ -155,16 +155,17 @@ class OsmApi:
         for key, value in tags.items():
             ET.SubElement(changeset, "tag", k=key, v=value)
         answer = self.request("PUT", f"{API}/changeset/create", ET.tostring(osm, encoding="unicode"))
-        self._check(answer, "changeset/create")
+        self.check(answer, "changeset/create")
         return int(answer.body.strip())
 
     def upload(self, changeset: int, osmchange: str) -> ApiAnswer:
         return self.request("POST", f"{API}/changeset/{changeset}/upload", osmchange)
 
     def close(self, changeset: int) -> None:
-        self._check(self.request("PUT", f"{API}/changeset/{changeset}/close"), "changeset/close")
+        self.check(self.request("PUT", f"{API}/changeset/{changeset}/close"), "changeset/close")
 
-    def _check(self, answer: ApiAnswer, call: str) -> None:
+    def check(self, answer: ApiAnswer, call: str) -> None:
+        """Raise OsmUploadError, saying what to do, unless the answer is a success."""
         if answer.status == 401:
             raise OsmUploadError(_("OpenStreetMap refused the access token (401): give OSM_OAUTH_TOKEN a valid "
                                    "OAuth 2.0 token with the write_api scope."))
@@ -225,7 +226,7 @@ def _upload_batch(session: Session, batch: list[UpstreamItem], api: OsmApi, resu
                     result.refreshed.append(f"{key[0]}/{key[1]}")
                     del pending[key]
                     continue
-            api._check(answer, "changeset/upload")
+            api.check(answer, "changeset/upload")
             raise OsmUploadError(_("OpenStreetMap answered %(status)s to %(call)s: %(message)s",
                                    status=answer.status, call="changeset/upload", message=answer.body[:300]))
     finally:
